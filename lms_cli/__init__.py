@@ -1,0 +1,3 @@
+"""lms: summarise published evidence on leiomyosarcoma from a curated YAML base."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,80 @@
+"""Selected claims -> Summary: sections in display order, citation numbers by first use."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from lms_cli.model import (
+    CitedClaim,
+    Glance,
+    NumberedReference,
+    Query,
+    Rank,
+    Reference,
+    Section,
+    Selection,
+    Summary,
+    SummarySection,
+)
+
+
+def glance(references: list[Reference] | tuple[Reference, ...]) -> Glance:
+    """Sources per rank (strongest first) and the span of publication years."""
+    counts = Counter(r.rank for r in references)
+    years = [r.year for r in references]
+    return Glance(
+        by_rank=tuple((rank, counts[rank]) for rank in Rank if counts[rank]),
+        first_year=min(years) if years else None,
+        last_year=max(years) if years else None,
+        total=len(references),
+    )
+
+
+class Numbering:
+    """Assigns citation numbers in order of first use; shared across report sections."""
+
+    def __init__(self) -> None:
+        self._numbers: dict[str, int] = {}
+        self._refs: list[Reference] = []
+
+    def cite(self, refs: tuple[Reference, ...]) -> tuple[int, ...]:
+        out = []
+        for ref in refs:
+            if ref.id not in self._numbers:
+                self._refs.append(ref)
+                self._numbers[ref.id] = len(self._refs)
+            out.append(self._numbers[ref.id])
+        return tuple(sorted(set(out)))
+
+    def references(self) -> tuple[NumberedReference, ...]:
+        return tuple(NumberedReference(i + 1, r) for i, r in enumerate(self._refs))
+
+
+def sections(selection: Selection, numbering: Numbering) -> tuple[SummarySection, ...]:
+    """Group claims by section in display order, numbering citations as they appear."""
+    out = []
+    for section in Section:
+        cited = []
+        for claim, refs in selection.claims:
+            if claim.section is section:
+                rank = min((r.rank for r in refs), key=lambda r: r.strength)
+                cited.append(CitedClaim(claim, rank, numbering.cite(refs)))
+        if cited:
+            out.append(SummarySection(section, tuple(cited)))
+    return tuple(out)
+
+
+def compose(query: Query, selection: Selection) -> Summary:
+    """Build the Summary a renderer needs; numbers are fixed here, once."""
+    numbering = Numbering()
+    parts = sections(selection, numbering)
+    refs = numbering.references()
+    reviewed = [c.claim.reviewed for s in parts for c in s.claims if c.claim.reviewed]
+    return Summary(
+        query=query,
+        topic=selection.topic,
+        sections=parts,
+        references=refs,
+        glance=glance([n.reference for n in refs]),
+        reviewed_through=max(reviewed) if reviewed else None,
+    )

@@ -1,0 +1,414 @@
+"""Evidence directories -> a validated EvidenceBase; every problem reported as FILE:LINE:COL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lms_cli import yamlsafe
+from lms_cli.errors import EvidenceError, Problem, UsageError
+from lms_cli.model import (
+    Claim,
+    EvidenceBase,
+    Location,
+    Population,
+    Rank,
+    Reference,
+    Section,
+    Topic,
+)
+from lms_cli.yamlsafe import LList, LMap
+
+#: Largest evidence file read, in bytes (LMS_MAX_FILE_BYTES overrides; checked by the CLI).
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+ID_RE = re.compile(r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$")
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
+PMID_RE = re.compile(r"^[1-9]\d{0,8}$")
+PMCID_RE = re.compile(r"^PMC\d+$")
+EXTENSIONS = (".yaml", ".yml")
+
+
+def bundled_dir() -> Path:
+    """The evidence base shipped with lms (inside the wheel, or the repository's evidence/)."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "evidence"
+    return packaged if packaged.is_dir() else here.parent / "evidence"
+
+
+# --- field checkers: each returns the converted value or raises _Bad(message) ---------
+
+
+class _Bad(Exception):
+    pass
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or isinstance(value, bool):
+        raise _Bad(f"must be text, not {_kind(value)}")
+    text = " ".join(value.split())
+    if not text:
+        raise _Bad("must not be empty")
+    return text
+
+
+def _pattern(regex: re.Pattern[str], what: str) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        text = _text(value)
+        if not regex.match(text):
+            raise _Bad(f"{text!r} is not {what}")
+        return text
+
+    return check
+
+
+def _text_or_number(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return _text(value)
+
+
+def _pmid(value: Any) -> str:
+    text = _text_or_number(value)
+    if not PMID_RE.match(text):
+        raise _Bad(f"{text!r} is not a PMID (digits only)")
+    return text
+
+
+def _year(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _Bad(f"must be a year like 2014, not {_kind(value)}")
+    if not 1800 <= value <= 2100:
+        raise _Bad(f"{value} is not a plausible publication year")
+    return value
+
+
+def _count(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise _Bad(f"must be a positive whole number, not {value!r}")
+    return value
+
+
+def _date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        raise _Bad("must be a date like 2026-11-27, without a time")
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise _Bad(f"must be a date like 2026-11-27, not {value!r}")
+
+
+def _choice(enum: type[Rank] | type[Section] | type[Population]) -> Callable[[Any], Any]:
+    names = [m.value for m in enum]
+
+    def check(value: Any) -> Any:
+        text = _text(value)
+        for member in enum:
+            if member.value == text:
+                return member
+        hint = _did_you_mean(text, names)
+        raise _Bad(f"{text!r} is not one of {', '.join(names)}{hint}")
+
+    return check
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, dt.date):
+        return "a date"
+    return type(value).__name__
+
+
+def _did_you_mean(word: str, options: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+@dataclass(frozen=True)
+class _Field:
+    check: Callable[[Any], Any]
+    required: bool = False
+    many: bool = False  # a non-empty list of `check` values
+
+
+_id = _pattern(ID_RE, "a valid id (lowercase letters, digits, '-', '_', '.')")
+_slug = _pattern(SLUG_RE, "a kebab-case slug")
+
+SCHEMA: dict[str, dict[str, _Field]] = {
+    "topics": {
+        "slug": _Field(_slug, required=True),
+        "title": _Field(_text, required=True),
+        "question": _Field(_text, required=True),
+        "aliases": _Field(_text, many=True),
+    },
+    "references": {
+        "id": _Field(_id, required=True),
+        "design": _Field(_choice(Rank), required=True),
+        "authors": _Field(_text, required=True, many=True),
+        "title": _Field(_text, required=True),
+        "journal": _Field(_text, required=True),
+        "year": _Field(_year, required=True),
+        "volume": _Field(_text_or_number),
+        "issue": _Field(_text_or_number),
+        "pages": _Field(_text_or_number),
+        "doi": _Field(_pattern(DOI_RE, "a DOI like 10.1000/xyz (no https://doi.org/)")),
+        "pmid": _Field(_pmid),
+        "pmcid": _Field(_pattern(PMCID_RE, "a PMCID like PMC1234567")),
+        "n": _Field(_count),
+        "findings": _Field(_text, many=True),
+        "note": _Field(_text),
+    },
+    "claims": {
+        "id": _Field(_id, required=True),
+        "topics": _Field(_slug, required=True, many=True),
+        "section": _Field(_choice(Section), required=True),
+        "statement": _Field(_text, required=True),
+        "cites": _Field(_id, required=True, many=True),
+        "population": _Field(_choice(Population)),
+        "reviewed": _Field(_date),
+    },
+}
+
+_SINGULAR = {"topics": "topic", "references": "reference", "claims": "claim"}
+
+
+# --- one file ---------------------------------------------------------------------------
+
+
+@dataclass
+class FileItems:
+    """What one file defined, in file order, with the problems found in it alone."""
+
+    topics: list[Topic]
+    references: list[Reference]
+    claims: list[Claim]
+    problems: list[Problem]
+    # (kind, id, path, line, col) of every cited id, for cross-file checks
+    refs_used: list[tuple[str, str, str, int, int]]
+
+
+def _entry(
+    kind: str, item: LMap, path: str, problems: list[Problem]
+) -> tuple[dict[str, Any], dict[str, tuple[int, int]]] | None:
+    fields = SCHEMA[kind]
+    out: dict[str, Any] = {}
+    positions: dict[str, tuple[int, int]] = {}
+    ok = True
+    for key, value in item.items():
+        at = item.key_pos[key]
+        spec = fields.get(key)
+        if spec is None:
+            problems.append(
+                Problem(path, *at, f"unknown field {key!r} in {_SINGULAR[kind]}{_did_you_mean(key, fields)}")
+            )
+            ok = False
+            continue
+        vat = item.val_pos[key]
+        try:
+            if spec.many:
+                if not isinstance(value, list):
+                    raise _Bad(f"must be a list, not {_kind(value)}")
+                if not value:
+                    raise _Bad("must not be an empty list")
+                converted = []
+                for i, element in enumerate(value):
+                    try:
+                        converted.append(spec.check(element))
+                    except _Bad as bad:
+                        assert isinstance(value, LList)
+                        problems.append(Problem(path, *value.item_pos[i], f"{key}[{i + 1}] {bad}"))
+                        ok = False
+                out[key] = tuple(converted)
+                positions[key] = vat
+                if isinstance(value, LList):
+                    for i, p in enumerate(value.item_pos):
+                        positions[f"{key}#{i}"] = p
+            else:
+                out[key] = spec.check(value)
+                positions[key] = vat
+        except _Bad as bad:
+            problems.append(Problem(path, *vat, f"field {key!r} {bad}"))
+            ok = False
+    for name, spec in fields.items():
+        if spec.required and name not in item:
+            problems.append(Problem(path, *item.pos, f"{_SINGULAR[kind]} is missing required field {name!r}"))
+            ok = False
+    return (out, positions) if ok else None
+
+
+def parse_file(data: bytes, path: str, *, fast: bool = True) -> FileItems:
+    """Validate the fields of one evidence file (cross-file checks come later)."""
+    result = FileItems([], [], [], [], [])
+    text, problem = yamlsafe.decode(data, path)
+    if problem:
+        result.problems.append(problem)
+        return result
+    assert text is not None
+    root, problems = yamlsafe.parse(text, path, fast=fast)
+    result.problems.extend(problems)
+    if root is None:
+        if not problems:
+            result.problems.append(Problem(path, 1, 1, "file is empty: expected topics, references or claims"))
+        return result
+    if not isinstance(root, LMap):
+        result.problems.append(
+            Problem(path, 1, 1, f"file must be a mapping with topics, references or claims, not {_kind(root)}")
+        )
+        return result
+    for key in root:
+        if key not in SCHEMA:
+            result.problems.append(
+                Problem(path, *root.key_pos[key],
+                        f"unknown top-level key {key!r}{_did_you_mean(key, SCHEMA)}; "
+                        "expected topics, references or claims")
+            )
+    for kind in SCHEMA:
+        if kind not in root:
+            continue
+        items = root[kind]
+        if not isinstance(items, LList):
+            result.problems.append(Problem(path, *root.val_pos[kind], f"{kind!r} must be a list, not {_kind(items)}"))
+            continue
+        for i, item in enumerate(items):
+            at = items.item_pos[i]
+            if not isinstance(item, LMap):
+                result.problems.append(
+                    Problem(path, *at, f"each of {kind} must be a mapping of fields, not {_kind(item)}")
+                )
+                continue
+            entry = _entry(kind, item, path, result.problems)
+            if entry is None:
+                continue
+            fields, pos = entry
+            where = Location(path, item.pos[0])
+            if kind == "topics":
+                result.topics.append(Topic(where=where, **fields))
+            elif kind == "references":
+                if "doi" not in fields and "pmid" not in fields:
+                    result.problems.append(Problem(path, *item.pos, "reference needs a doi or a pmid"))
+                    continue
+                result.references.append(Reference(where=where, **fields))
+            else:
+                for j, ref_id in enumerate(fields["cites"]):
+                    result.refs_used.append(("reference", ref_id, path, *pos[f"cites#{j}"]))
+                for j, slug in enumerate(fields["topics"]):
+                    result.refs_used.append(("topic", slug, path, *pos[f"topics#{j}"]))
+                result.claims.append(Claim(where=where, **fields))
+    return result
+
+
+# --- directories and the whole base ------------------------------------------------------
+
+
+def iter_files(root: Path) -> Iterator[Path]:
+    """Every .yaml/.yml file under ``root`` (or ``root`` itself), sorted, symlink loops skipped."""
+    if root.is_file():
+        yield root
+        return
+    seen: set[tuple[int, int]] = set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        st = os.stat(dirpath)
+        if (st.st_dev, st.st_ino) in seen:
+            dirnames[:] = []
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        dirnames.sort()
+        for name in sorted(filenames):
+            if name.endswith(EXTENSIONS) and not name.startswith("."):
+                yield Path(dirpath) / name
+
+
+def read_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> FileItems:
+    """Read and validate one file; unreadable and oversized files become problems."""
+    shown = str(path)
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            return FileItems([], [], [], [Problem(
+                shown, 1, 1,
+                f"file is {size} bytes, over the limit of {max_bytes} (set LMS_MAX_FILE_BYTES to raise it)",
+            )], [])
+        data = path.read_bytes()
+    except OSError as exc:
+        return FileItems([], [], [], [Problem(shown, 1, 1, f"cannot read file: {exc.strerror or exc}")], [])
+    return parse_file(data, shown)
+
+
+def sources(bundled: bool, user_dirs: Sequence[Path]) -> list[Path]:
+    """The directories to load, in order: the bundled base, then the user's."""
+    if not bundled and not user_dirs:
+        raise UsageError("--no-bundled needs at least one --evidence PATH or LMS_EVIDENCE directory")
+    roots = [bundled_dir()] if bundled else []
+    for d in user_dirs:
+        if not d.exists():
+            raise UsageError(f"evidence path not found: {d}")
+        roots.append(d)
+    return roots
+
+
+def load(roots: Sequence[Path], max_bytes: int = MAX_FILE_BYTES,
+         reader: Callable[[Path, int], FileItems] | None = None) -> EvidenceBase:
+    """Load and cross-check every evidence file under ``roots``; raise EvidenceError on problems."""
+    read = reader or read_file
+    parts: list[FileItems] = []
+    problems: list[Problem] = []
+    for root in roots:
+        files = list(iter_files(root))
+        if not files:
+            problems.append(Problem(str(root), 1, 1, "no .yaml or .yml evidence files here"))
+        parts.extend(read(f, max_bytes) for f in files)
+    return combine(parts, problems)
+
+
+def combine(parts: Sequence[FileItems], problems: list[Problem] | None = None) -> EvidenceBase:
+    """Join per-file results, checking ids are unique and every citation resolves."""
+    problems = list(problems or [])
+    topics: list[Topic] = []
+    references: list[Reference] = []
+    claims: list[Claim] = []
+    seen: dict[str, Location] = {}
+
+    def fresh(key: str, kind: str, where: Location | None) -> bool:
+        assert where is not None
+        if key in seen:
+            problems.append(Problem(where.path, where.line, 1,
+                                    f"duplicate id {key!r} ({kind}); first defined at {seen[key]}"))
+            return False
+        seen[key] = where
+        return True
+
+    for part in parts:
+        problems.extend(part.problems)
+        topics.extend(t for t in part.topics if fresh(t.slug, "topic", t.where))
+        references.extend(r for r in part.references if fresh(r.id, "reference", r.where))
+        claims.extend(c for c in part.claims if fresh(c.id, "claim", c.where))
+    slugs = {t.slug for t in topics}
+    ref_ids = {r.id for r in references}
+    for part in parts:
+        for kind, key, path, line, col in part.refs_used:
+            known = ref_ids if kind == "reference" else slugs
+            if key not in known:
+                problems.append(Problem(path, line, col, f"unknown {kind} {key!r}{_did_you_mean(key, known)}"))
+    if problems:
+        raise EvidenceError(problems)
+    return EvidenceBase(tuple(topics), tuple(references), tuple(claims))

@@ -1,0 +1,237 @@
+"""Frozen data: ranks, topics, references, claims, the evidence base, queries and summaries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Rank(Enum):
+    """Evidence rank of a reference, by study design; strongest first."""
+
+    GUIDELINE = "guideline"
+    META_ANALYSIS = "meta-analysis"
+    RCT = "rct"
+    PROSPECTIVE = "prospective"
+    RETROSPECTIVE = "retrospective"
+    CASE_SERIES = "case-series"
+    REVIEW = "review"
+    EXPERT_OPINION = "expert-opinion"
+
+    @property
+    def strength(self) -> int:
+        """0 for the strongest rank, growing as evidence weakens."""
+        return _RANK_ORDER.index(self)
+
+    def at_least(self, other: Rank) -> bool:
+        """True when this rank is as strong as ``other`` or stronger."""
+        return self.strength <= other.strength
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("-", " ")
+
+
+_RANK_ORDER = list(Rank)
+
+#: One-line explanations, used in --help, the README and under reference lists.
+RANK_HELP: dict[Rank, str] = {
+    Rank.GUIDELINE: "practice guideline or consensus of a professional body",
+    Rank.META_ANALYSIS: "systematic review, with or without pooled analysis (CEBM 1)",
+    Rank.RCT: "randomised controlled trial, or a subgroup of one (CEBM 2)",
+    Rank.PROSPECTIVE: "prospective non-randomised study, e.g. single-arm phase 2 (CEBM 3)",
+    Rank.RETROSPECTIVE: "retrospective cohort, registry or database study (CEBM 3-4)",
+    Rank.CASE_SERIES: "case series or case report (CEBM 4)",
+    Rank.REVIEW: "narrative review (CEBM 5)",
+    Rank.EXPERT_OPINION: "editorial or expert opinion (CEBM 5)",
+}
+
+RANK_LEGEND = "Ranks, strongest first: " + " > ".join(r.value for r in Rank) + "."
+
+
+class Section(Enum):
+    """Where a claim appears in a summary, in display order."""
+
+    ANSWER = "answer"
+    KEY_POINT = "key-point"
+    ADVANCE = "advance"
+    IMPLICATION = "implication"
+
+    @property
+    def heading(self) -> str:
+        return SECTION_HEADINGS[self]
+
+
+SECTION_HEADINGS: dict[Section, str] = {
+    Section.ANSWER: "From the research",
+    Section.KEY_POINT: "Key points",
+    Section.ADVANCE: "Recent advances",
+    Section.IMPLICATION: "Clinical implications",
+}
+
+
+class Population(Enum):
+    """Which patients a claim is about."""
+
+    ALL = "all"
+    UTERINE = "uterine"
+    EXTRA_UTERINE = "extra-uterine"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where an item was defined (1-based line)."""
+
+    path: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    slug: str
+    title: str
+    question: str
+    aliases: tuple[str, ...] = ()
+    where: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    id: str
+    design: Rank
+    authors: tuple[str, ...]
+    title: str
+    journal: str
+    year: int
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
+    doi: str | None = None
+    pmid: str | None = None
+    pmcid: str | None = None
+    n: int | None = None
+    findings: tuple[str, ...] = ()
+    note: str | None = None
+    where: Location | None = field(default=None, compare=False)
+
+    @property
+    def rank(self) -> Rank:
+        return self.design
+
+    @property
+    def authors_incomplete(self) -> bool:
+        """True when the author list is known to be cut short (ends with 'et al.')."""
+        return bool(self.authors) and self.authors[-1] == "et al."
+
+    @property
+    def named_authors(self) -> tuple[str, ...]:
+        return self.authors[:-1] if self.authors_incomplete else self.authors
+
+    @property
+    def key(self) -> str:
+        """Citation key shared by every export and by pandoc: pmid:N, else doi:..."""
+        return f"pmid:{self.pmid}" if self.pmid else f"doi:{self.doi}"
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    id: str
+    topics: tuple[str, ...]
+    section: Section
+    statement: str
+    cites: tuple[str, ...]
+    population: Population = Population.ALL
+    reviewed: dt.date | None = None
+    where: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceBase:
+    """A validated, cross-checked set of topics, references and claims, in file order."""
+
+    topics: tuple[Topic, ...]
+    references: tuple[Reference, ...]
+    claims: tuple[Claim, ...]
+
+    def topic(self, slug: str) -> Topic | None:
+        return next((t for t in self.topics if t.slug == slug), None)
+
+    def reference_map(self) -> dict[str, Reference]:
+        return {r.id: r for r in self.references}
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Filters shared by every command that selects claims."""
+
+    min_rank: Rank | None = None
+    since: int | None = None
+    population: Population | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "min_rank": self.min_rank.value if self.min_rank else None,
+            "since": self.since,
+            "population": self.population.value if self.population else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """What the user asked for: a topic and its filters."""
+
+    topic: str
+    filters: Filters = Filters()
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """Claims kept for one topic, each with the citations that survived the filters."""
+
+    topic: Topic
+    claims: tuple[tuple[Claim, tuple[Reference, ...]], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CitedClaim:
+    claim: Claim
+    rank: Rank
+    numbers: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SummarySection:
+    section: Section
+    claims: tuple[CitedClaim, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NumberedReference:
+    number: int
+    reference: Reference
+
+
+@dataclass(frozen=True, slots=True)
+class Glance:
+    """Evidence at a glance: sources per rank and the range of publication years."""
+
+    by_rank: tuple[tuple[Rank, int], ...]
+    first_year: int | None
+    last_year: int | None
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """A composed answer: everything a renderer needs, citation numbers already fixed."""
+
+    query: Query
+    topic: Topic
+    sections: tuple[SummarySection, ...]
+    references: tuple[NumberedReference, ...]
+    glance: Glance
+    reviewed_through: dt.date | None

@@ -1,0 +1,110 @@
+"""JSON renderer: one top-level object, stable key order, never wrapped."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from lms_cli.browse import Detail, TopicRow
+from lms_cli.model import Claim, Glance, Reference, Summary, Topic
+from lms_cli.render import disclaimer
+
+SCHEMA_VERSION = 1
+
+
+def reference_dict(ref: Reference) -> dict[str, Any]:
+    """Every metadata field present on a reference (rank under its own name)."""
+    out: dict[str, Any] = {"id": ref.id, "rank": ref.rank.value}
+    for name in ("authors", "title", "journal", "year", "volume", "issue", "pages",
+                 "doi", "pmid", "pmcid", "n", "findings", "note"):
+        value = getattr(ref, name)
+        if value is not None and value != ():
+            out[name] = list(value) if isinstance(value, tuple) else value
+    out["key"] = ref.key
+    return out
+
+
+def glance_dict(glance: Glance) -> dict[str, Any]:
+    return {
+        "total": glance.total,
+        "by_rank": {rank.value: n for rank, n in glance.by_rank},
+        "first_year": glance.first_year,
+        "last_year": glance.last_year,
+    }
+
+
+def summary_dict(summary: Summary) -> dict[str, Any]:
+    reviewed = summary.reviewed_through.isoformat() if summary.reviewed_through else None
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "query": {"topic": summary.query.topic, **summary.query.filters.as_dict()},
+        "topic": {
+            "slug": summary.topic.slug,
+            "title": summary.topic.title,
+            "question": summary.topic.question,
+        },
+        "sections": [
+            {
+                "name": part.section.value,
+                "heading": part.section.heading,
+                "claims": [
+                    {
+                        "id": c.claim.id,
+                        "statement": c.claim.statement,
+                        "rank": c.rank.value,
+                        "population": c.claim.population.value,
+                        "citations": list(c.numbers),
+                    }
+                    for c in part.claims
+                ],
+            }
+            for part in summary.sections
+        ],
+        "references": [{"number": e.number, **reference_dict(e.reference)} for e in summary.references],
+        "glance": glance_dict(summary.glance),
+        "reviewed_through": reviewed,
+        "disclaimer": disclaimer(reviewed),
+    }
+
+
+def dumps(data: Any) -> str:
+    """Deterministic JSON text ending in a newline."""
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def render(summary: Summary) -> str:
+    return dumps(summary_dict(summary))
+
+
+def claim_dict(claim: Claim) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": claim.id,
+        "topics": list(claim.topics),
+        "section": claim.section.value,
+        "statement": claim.statement,
+        "cites": list(claim.cites),
+        "population": claim.population.value,
+    }
+    if claim.reviewed:
+        out["reviewed"] = claim.reviewed.isoformat()
+    return out
+
+
+def topics(rows: list[TopicRow]) -> str:
+    return dumps({"schema_version": SCHEMA_VERSION, "topics": [r._asdict() for r in rows]})
+
+
+def detail(d: Detail) -> str:
+    item = d.item
+    data: dict[str, Any] = {"schema_version": SCHEMA_VERSION}
+    if isinstance(item, Topic):
+        data["topic"] = {"slug": item.slug, "title": item.title, "question": item.question,
+                         "aliases": list(item.aliases)}
+        data["claims"] = [claim_dict(c) for c in d.claims]
+    elif isinstance(item, Reference):
+        data["reference"] = reference_dict(item)
+        data["cited_by"] = [claim_dict(c) for c in d.claims]
+    else:
+        data["claim"] = claim_dict(item)
+        data["references"] = [reference_dict(r) for r in d.references]
+    return dumps(data)

@@ -1,0 +1,108 @@
+"""Markdown renderer: CommonMark (and pandoc) text; evidence text is escaped, never structure."""
+
+from __future__ import annotations
+
+import re
+
+from lms_cli.cite import vancouver
+from lms_cli.browse import Detail, TopicRow
+from lms_cli.model import Claim, NumberedReference, Reference, Section, Summary, SummarySection, Topic
+from lms_cli.render import LEGEND, clean, disclaimer, filters_line, glance_lines
+
+# Characters that start inline structure in CommonMark or pandoc's Markdown
+# (emphasis, links, HTML, entities, tables, math, super/subscript, citations).
+_INLINE = re.compile(r"([\\`*_\[\]<>&|~#$^@])")
+# Text that would start a block (list item, heading underline, ordered list) at line start.
+_BLOCK_START = re.compile(r"^([-+=]|\d+(?=[.)]))")
+
+
+def escape(text: str) -> str:
+    """Make evidence text literal: a Markdown parser sees plain text in the same place."""
+    text = _INLINE.sub(r"\\\1", clean(text))
+    return _BLOCK_START.sub(lambda m: m.group(0)[:-1] + "\\" + m.group(0)[-1], text)
+
+
+def citation(numbers: tuple[int, ...]) -> str:
+    return "[" + ", ".join(str(n) for n in numbers) + "]"
+
+
+def section_lines(part: SummarySection, level: int = 2) -> list[str]:
+    """One section: the answer as a paragraph, the others as bullet lists."""
+    lines = ["#" * level + " " + part.section.heading, ""]
+    items = [f"{escape(c.claim.statement)} {citation(c.numbers)}" for c in part.claims]
+    if part.section is Section.ANSWER:
+        lines.append(" ".join(items))
+    else:
+        lines.extend(f"- {item}" for item in items)
+    lines.append("")
+    return lines
+
+
+def reference_line(entry: NumberedReference) -> str:
+    ref = entry.reference
+    extra = f"Rank: {ref.rank.value}" + (f"; n={ref.n}" if ref.n else "") + "."
+    return f"{entry.number}. {escape(vancouver(ref))} {extra}"
+
+
+def reference_lines(refs: tuple[NumberedReference, ...], level: int = 2) -> list[str]:
+    lines = ["#" * level + " References", ""]
+    lines.extend(reference_line(e) for e in refs)
+    lines += ["", f"*{LEGEND}*", ""]
+    return lines
+
+
+def render(summary: Summary) -> str:
+    """The whole summary as a Markdown document ending in a newline."""
+    lines = [f"# {escape(summary.topic.question)}", ""]
+    for part in summary.sections:
+        lines.extend(section_lines(part))
+    lines += ["## Evidence at a glance", ""]
+    lines.extend(f"- {line}" for line in glance_lines(summary.glance))
+    if (filters := filters_line(summary)) is not None:
+        lines.append(f"- {filters}")
+    lines.append("")
+    lines.extend(reference_lines(summary.references))
+    reviewed = summary.reviewed_through.isoformat() if summary.reviewed_through else None
+    lines += ["---", "", f"*{disclaimer(reviewed)}*", ""]
+    return "\n".join(lines)
+
+
+def topics(rows: list[TopicRow]) -> str:
+    """`lms topics` as a Markdown table."""
+    lines = ["| Topic | Question | Claims | References |", "|---|---|---:|---:|"]
+    lines += [f"| {escape(r.slug)} | {escape(r.question)} | {r.claims} | {r.references} |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _claim_item(claim: Claim) -> str:
+    return f"- **{escape(claim.id)}** ({claim.section.value}; {', '.join(claim.topics)}): {escape(claim.statement)}"
+
+
+def detail(d: Detail) -> str:
+    """`lms show ID` as Markdown."""
+    item = d.item
+    if isinstance(item, Topic):
+        lines = [f"# {escape(item.title)} ({escape(item.slug)})", "", escape(item.question), ""]
+        if item.aliases:
+            lines += ["Aliases: " + ", ".join(escape(a) for a in item.aliases), ""]
+        lines += ["## Claims", ""] + [_claim_item(c) for c in d.claims]
+    elif isinstance(item, Reference):
+        lines = [f"# {escape(item.id)}", "", escape(vancouver(item)), "",
+                 f"- Rank: {item.rank.value}"]
+        if item.n:
+            lines.append(f"- Participants: {item.n}")
+        lines.append(f"- Citation key: {escape(item.key)}")
+        if item.note:
+            lines.append(f"- Note: {escape(item.note)}")
+        if item.findings:
+            lines += ["", "## Findings", ""] + [f"- {escape(f)}" for f in item.findings]
+        lines += ["", "## Cited by", ""] + ([_claim_item(c) for c in d.claims] or ["- (no claim)"])
+    else:
+        lines = [f"# {escape(item.id)}", "", escape(item.statement), "",
+                 f"- Section: {item.section.value}", f"- Topics: {', '.join(item.topics)}",
+                 f"- Population: {item.population.value}"]
+        if item.reviewed:
+            lines.append(f"- Reviewed: {item.reviewed.isoformat()}")
+        lines += ["", "## References", ""]
+        lines += [f"{i}. {escape(vancouver(r))} Rank: {r.rank.value}." for i, r in enumerate(d.references, 1)]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,100 @@
+"""Rich renderer for terminals: rank badges, headings; evidence text is never markup.
+
+This is the only module that imports Rich, and only the commands that draw on a
+terminal import it.
+"""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.padding import Padding
+from rich.rule import Rule
+from rich.text import Text
+
+from lms_cli.browse import TopicRow
+from lms_cli.cite import vancouver
+from lms_cli.model import Rank, Section, Summary
+from lms_cli.render import LEGEND, clean, disclaimer, filters_line, glance_lines
+
+RANK_STYLE: dict[Rank, str] = {
+    Rank.GUIDELINE: "bold white on blue",
+    Rank.META_ANALYSIS: "bold white on dark_green",
+    Rank.RCT: "bold black on green",
+    Rank.PROSPECTIVE: "bold black on cyan",
+    Rank.RETROSPECTIVE: "bold black on yellow",
+    Rank.CASE_SERIES: "bold black on bright_magenta",
+    Rank.REVIEW: "bold black on white",
+    Rank.EXPERT_OPINION: "bold white on grey37",
+}
+
+
+def badge(rank: Rank) -> Text:
+    return Text(f" {rank.value} ", style=RANK_STYLE[rank])
+
+
+def _claim_line(statement: str, numbers: tuple[int, ...], rank: Rank) -> Text:
+    line = Text(clean(statement))
+    line.append(" [" + ", ".join(map(str, numbers)) + "] ", style="cyan")
+    line.append_text(badge(rank))
+    return line
+
+
+def _heading(text: str) -> Rule:
+    return Rule(Text(text, style="bold"), align="left", style="dim")
+
+
+def render(summary: Summary) -> RenderableType:
+    """The summary as a Rich renderable (the caller's console prints it)."""
+    parts: list[RenderableType] = [Text(clean(summary.topic.question), style="bold underline"), Text()]
+    for part in summary.sections:
+        parts.append(_heading(part.section.heading))
+        if part.section is Section.ANSWER:
+            para = Text()
+            for i, c in enumerate(part.claims):
+                if i:
+                    para.append(" ")
+                para.append_text(_claim_line(c.claim.statement, c.numbers, c.rank))
+            parts.append(para)
+        else:
+            for c in part.claims:
+                bullet = Text("\u2022 ")
+                bullet.append_text(_claim_line(c.claim.statement, c.numbers, c.rank))
+                parts.append(Padding(bullet, (0, 0, 0, 1)))
+        parts.append(Text())
+    parts.append(_heading("Evidence at a glance"))
+    glance = Text()
+    for rank, n in summary.glance.by_rank:
+        glance.append_text(badge(rank))
+        glance.append(f" {n}   ")
+    parts.append(glance)
+    for line in glance_lines(summary.glance)[1:] + ([f] if (f := filters_line(summary)) else []):
+        parts.append(Text(line))
+    parts.append(Text())
+    parts.append(_heading("References"))
+    for entry in summary.references:
+        ref = entry.reference
+        line = Text(f"{entry.number:>2}. ", style="bold")
+        line.append_text(badge(ref.rank))
+        line.append(" " + clean(vancouver(ref)))
+        if ref.n:
+            line.append(f" n={ref.n}", style="dim")
+        parts.append(line)
+    parts.append(Text(LEGEND, style="dim italic"))
+    parts.append(Text())
+    reviewed = summary.reviewed_through.isoformat() if summary.reviewed_through else None
+    parts.append(Text(disclaimer(reviewed), style="italic"))
+    return Group(*parts)
+
+
+def topics_table(rows: list[TopicRow]) -> RenderableType:
+    """`lms topics` as a table."""
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold")
+    table.add_column("Topic", style="cyan", no_wrap=True)
+    table.add_column("Question")
+    table.add_column("Claims", justify="right")
+    table.add_column("Refs", justify="right")
+    for r in rows:
+        table.add_row(Text(clean(r.slug)), Text(clean(r.question)), str(r.claims), str(r.references))
+    return table

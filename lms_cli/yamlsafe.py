@@ -1,0 +1,252 @@
+"""Safe, bounded YAML parsing that keeps the file position of every value.
+
+PyYAML's loaders lose positions, silently keep the last of duplicate keys, expand
+aliases without bound and recurse on deep nesting. This module builds plain Python
+values from the parser's *event stream* instead, iteratively, with:
+
+- positions (1-based line and column) for every mapping key, value and list item;
+- duplicate keys, unknown tags (``!!python/object`` ...), multi-document files,
+  recursive aliases, excessive alias expansion and excessive nesting reported as
+  problems with a position;
+- libyaml's C parser when available; on a syntax error the pure-Python parser is
+  re-run so messages and positions do not depend on which parser is installed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.nodes import ScalarNode
+from yaml.resolver import Resolver
+
+from lms_cli.errors import Problem
+
+try:  # libyaml is ~7x faster; fall back to the pure-Python parser when it is absent
+    from yaml import CSafeLoader as _FastLoader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _FastLoader  # type: ignore[assignment]
+
+Pos = tuple[int, int]
+
+MAX_DEPTH = 64
+MAX_ALIAS_NODES = 100_000
+
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+
+
+class LMap(dict[str, Any]):
+    """A mapping that remembers where it, each key and each value were written."""
+
+    pos: Pos
+    key_pos: dict[str, Pos]
+    val_pos: dict[str, Pos]
+
+    def __init__(self, pos: Pos) -> None:
+        super().__init__()
+        self.pos = pos
+        self.key_pos = {}
+        self.val_pos = {}
+
+
+class LList(list[Any]):
+    """A list that remembers where it and each item were written."""
+
+    pos: Pos
+    item_pos: list[Pos]
+
+    def __init__(self, pos: Pos) -> None:
+        super().__init__()
+        self.pos = pos
+        self.item_pos = []
+
+
+@dataclass(slots=True)
+class _Frame:
+    container: LMap | LList
+    anchor: str | None
+    size: int = 1
+    key: Any = None
+    key_at: Pos | None = None
+    has_key: bool = False
+    drop: bool = False
+
+
+class _Abort(Exception):
+    def __init__(self, pos: Pos, message: str) -> None:
+        super().__init__(message)
+        self.pos = pos
+        self.message = message
+
+
+_resolver = Resolver()
+_constructor = SafeConstructor()
+_ALLOWED_SCALAR_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+}
+
+
+def _pos(mark: Any) -> Pos:
+    return (mark.line + 1, mark.column + 1)
+
+
+def _scalar(ev: yaml.ScalarEvent) -> Any:
+    tag = ev.tag
+    if tag is None or tag == "!":
+        tag = _resolver.resolve(ScalarNode, ev.value, ev.implicit)
+    if tag not in _ALLOWED_SCALAR_TAGS:
+        raise _Abort(_pos(ev.start_mark), f"tag {tag!r} is not allowed in evidence files")
+    node = ScalarNode(tag, ev.value, ev.start_mark, ev.end_mark, ev.style)
+    try:
+        return _constructor.construct_object(node)
+    except (ConstructorError, ValueError) as exc:
+        raise _Abort(_pos(ev.start_mark), f"bad value {ev.value!r}: {exc}") from None
+
+
+def _build(events: Any, max_depth: int, max_alias_nodes: int, problems: list[Problem], path: str) -> Any:
+    stack: list[_Frame] = []
+    anchors: dict[str, tuple[Any, int]] = {}
+    open_anchors: set[str] = set()
+    documents = 0
+    root: Any = None
+    alias_nodes = 0
+
+    def attach(value: Any, size: int, at: Pos) -> None:
+        nonlocal root
+        if not stack:
+            root = value
+            return
+        frame = stack[-1]
+        frame.size += size
+        box = frame.container
+        if isinstance(box, LList):
+            box.append(value)
+            box.item_pos.append(at)
+        elif not frame.has_key:
+            if not isinstance(value, str) or isinstance(value, (LMap, LList)):
+                raise _Abort(at, f"mapping keys must be text, not {type(value).__name__}")
+            if value == "<<":
+                raise _Abort(at, "merge keys (<<) are not supported")
+            frame.drop = value in box
+            if frame.drop:
+                first = box.key_pos[value]
+                problems.append(
+                    Problem(path, *at, f"duplicate key {value!r} (first at line {first[0]})")
+                )
+            frame.key, frame.key_at, frame.has_key = value, at, True
+        elif frame.drop:  # the first of duplicate keys wins; the problem is already recorded
+            frame.has_key = frame.drop = False
+        else:
+            key = frame.key
+            box[key] = value
+            assert frame.key_at is not None
+            box.key_pos[key] = frame.key_at
+            box.val_pos[key] = at
+            frame.has_key = False
+
+    for ev in events:
+        if isinstance(ev, yaml.DocumentStartEvent):
+            documents += 1
+            if documents > 1:
+                raise _Abort(_pos(ev.start_mark), "only one YAML document is allowed per file")
+        elif isinstance(ev, yaml.ScalarEvent):
+            value = _scalar(ev)
+            if ev.anchor:
+                anchors[ev.anchor] = (value, 1)
+            attach(value, 1, _pos(ev.start_mark))
+        elif isinstance(ev, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            at = _pos(ev.start_mark)
+            mapping = isinstance(ev, yaml.MappingStartEvent)
+            if ev.tag not in (None, "!", _MAP_TAG if mapping else _SEQ_TAG):
+                raise _Abort(at, f"tag {ev.tag!r} is not allowed in evidence files")
+            if len(stack) >= max_depth:
+                raise _Abort(at, f"nesting deeper than {max_depth} levels")
+            container: LMap | LList = LMap(at) if mapping else LList(at)
+            if ev.anchor:
+                open_anchors.add(ev.anchor)
+            stack.append(_Frame(container, ev.anchor))
+        elif isinstance(ev, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            frame = stack.pop()
+            if frame.anchor:
+                open_anchors.discard(frame.anchor)
+                anchors[frame.anchor] = (frame.container, frame.size)
+            attach(frame.container, frame.size, frame.container.pos)
+        elif isinstance(ev, yaml.AliasEvent):
+            at = _pos(ev.start_mark)
+            if ev.anchor in open_anchors:
+                raise _Abort(at, f"alias *{ev.anchor} refers to itself")
+            if ev.anchor not in anchors:
+                raise _Abort(at, f"unknown alias *{ev.anchor}")
+            value, size = anchors[ev.anchor]
+            alias_nodes += size
+            if alias_nodes > max_alias_nodes:
+                raise _Abort(at, f"aliases expand to more than {max_alias_nodes} values")
+            attach(value, size, at)
+    return root
+
+
+def _syntax_problem(path: str, exc: yaml.YAMLError) -> Problem:
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
+        line, col = _pos(exc.problem_mark)
+        what = exc.problem or "syntax error"
+        if exc.context:
+            what = f"{what} ({exc.context})"
+        return Problem(path, line, col, f"YAML syntax error: {what}")
+    return Problem(path, 1, 1, f"YAML syntax error: {exc}")
+
+
+def parse(
+    text: str,
+    path: str,
+    *,
+    max_depth: int = MAX_DEPTH,
+    max_alias_nodes: int = MAX_ALIAS_NODES,
+    fast: bool = True,
+) -> tuple[Any, list[Problem]]:
+    """Parse one YAML document into plain values; return ``(value, problems)``.
+
+    When a problem stops parsing the value is ``None``; duplicate keys are reported
+    but do not stop it (the first occurrence is kept).
+    """
+    loaders = [_FastLoader, yaml.SafeLoader] if fast else [yaml.SafeLoader]
+    for loader in dict.fromkeys(loaders):  # the same loader twice when libyaml is absent
+        problems: list[Problem] = []
+        try:
+            return _build(yaml.parse(text, Loader=loader), max_depth, max_alias_nodes, problems, path), problems
+        except _Abort as exc:
+            return None, [*problems, Problem(path, exc.pos[0], exc.pos[1], exc.message)]
+        except yaml.YAMLError as exc:
+            error = _syntax_problem(path, exc)
+        except RecursionError:  # pragma: no cover - the depth limit comes first
+            error = Problem(path, 1, 1, "nesting too deep")
+        # libyaml words errors differently: retry with the pure-Python parser for its message.
+    return None, [error]
+
+
+def decode(data: bytes, path: str) -> tuple[str | None, Problem | None]:
+    """Decode UTF-8 (a BOM is allowed); NUL and undecodable bytes are problems with a position."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    nul = data.find(b"\x00")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, _byte_problem(data, path, exc.start, "is not valid UTF-8")
+    if nul >= 0:
+        return None, _byte_problem(data, path, nul, "contains a NUL byte")
+    return text, None
+
+
+def _byte_problem(data: bytes, path: str, offset: int, what: str) -> Problem:
+    before = data[:offset]
+    line = before.count(b"\n") + 1
+    column = offset - (before.rfind(b"\n") + 1) + 1
+    return Problem(path, line, column, f"file {what} (byte {offset})")
