@@ -209,7 +209,7 @@ class FileItems:
 
 def _entry(
     kind: str, item: LMap, path: str, problems: list[Problem]
-) -> tuple[dict[str, Any], dict[str, tuple[int, int]]] | None:
+) -> tuple[dict[str, Any], dict[str, tuple[int, int]], bool]:
     fields = SCHEMA[kind]
     out: dict[str, Any] = {}
     positions: dict[str, tuple[int, int]] = {}
@@ -253,7 +253,7 @@ def _entry(
         if spec.required and name not in item:
             problems.append(Problem(path, *item.pos, f"{_SINGULAR[kind]} is missing required field {name!r}"))
             ok = False
-    return (out, positions) if ok else None
+    return out, positions, ok
 
 
 def parse_file(data: bytes, path: str, *, fast: bool = True) -> FileItems:
@@ -296,10 +296,14 @@ def parse_file(data: bytes, path: str, *, fast: bool = True) -> FileItems:
                     Problem(path, *at, f"each of {kind} must be a mapping of fields, not {_kind(item)}")
                 )
                 continue
-            entry = _entry(kind, item, path, result.problems)
-            if entry is None:
+            fields, pos, ok = _entry(kind, item, path, result.problems)
+            # Citations of a half-valid claim are still checked, so one run finds everything.
+            for j, ref_id in enumerate(fields.get("cites", ()) if kind == "claims" else ()):
+                result.refs_used.append(("reference", ref_id, path, *pos[f"cites#{j}"]))
+            for j, slug in enumerate(fields.get("topics", ()) if kind == "claims" else ()):
+                result.refs_used.append(("topic", slug, path, *pos[f"topics#{j}"]))
+            if not ok:
                 continue
-            fields, pos = entry
             where = Location(path, item.pos[0])
             if kind == "topics":
                 result.topics.append(Topic(where=where, **fields))
@@ -309,10 +313,6 @@ def parse_file(data: bytes, path: str, *, fast: bool = True) -> FileItems:
                     continue
                 result.references.append(Reference(where=where, **fields))
             else:
-                for j, ref_id in enumerate(fields["cites"]):
-                    result.refs_used.append(("reference", ref_id, path, *pos[f"cites#{j}"]))
-                for j, slug in enumerate(fields["topics"]):
-                    result.refs_used.append(("topic", slug, path, *pos[f"topics#{j}"]))
                 result.claims.append(Claim(where=where, **fields))
     return result
 
@@ -326,16 +326,15 @@ def iter_files(root: Path) -> Iterator[Path]:
         yield root
         return
     seen: set[tuple[int, int]] = set()
+    found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
         st = os.stat(dirpath)
         if (st.st_dev, st.st_ino) in seen:
             dirnames[:] = []
             continue
         seen.add((st.st_dev, st.st_ino))
-        dirnames.sort()
-        for name in sorted(filenames):
-            if name.endswith(EXTENSIONS) and not name.startswith("."):
-                yield Path(dirpath) / name
+        found.extend(Path(dirpath) / n for n in filenames if n.endswith(EXTENSIONS) and not n.startswith("."))
+    yield from sorted(found, key=lambda p: p.relative_to(root).parts)
 
 
 def read_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> FileItems:

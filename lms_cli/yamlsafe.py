@@ -102,13 +102,16 @@ def _scalar(ev: yaml.ScalarEvent) -> Any:
     tag = ev.tag
     if tag is None or tag == "!":
         tag = _resolver.resolve(ScalarNode, ev.value, ev.implicit)
+    if tag == "tag:yaml.org,2002:merge":
+        raise _Abort(_pos(ev.start_mark), "merge keys (<<) are not supported")
     if tag not in _ALLOWED_SCALAR_TAGS:
         raise _Abort(_pos(ev.start_mark), f"tag {tag!r} is not allowed in evidence files")
     node = ScalarNode(tag, ev.value, ev.start_mark, ev.end_mark, ev.style)
     try:
         return _constructor.construct_object(node)
-    except (ConstructorError, ValueError) as exc:
-        raise _Abort(_pos(ev.start_mark), f"bad value {ev.value!r}: {exc}") from None
+    except (ConstructorError, ValueError):
+        # e.g. a date-like 2026-13-01: keep the text and let the field's checker say why
+        return ev.value
 
 
 def _build(events: Any, max_depth: int, max_alias_nodes: int, problems: list[Problem], path: str) -> Any:
@@ -133,8 +136,6 @@ def _build(events: Any, max_depth: int, max_alias_nodes: int, problems: list[Pro
         elif not frame.has_key:
             if not isinstance(value, str) or isinstance(value, (LMap, LList)):
                 raise _Abort(at, f"mapping keys must be text, not {type(value).__name__}")
-            if value == "<<":
-                raise _Abort(at, "merge keys (<<) are not supported")
             frame.drop = value in box
             if frame.drop:
                 first = box.key_pos[value]

@@ -18,6 +18,11 @@ def clean(text: str) -> str:
     return " ".join(_CONTROL.sub("", text).split())
 
 
+def split_stop(statement: str) -> tuple[str, str]:
+    """Split a sentence's closing full stop off, so a citation can go before it."""
+    return (statement[:-1], ".") if statement.endswith(".") and not statement.endswith("..") else (statement, "")
+
+
 def disclaimer(summary_reviewed: str | None) -> str:
     """The closing line every summary ends with."""
     line = "Summary of published evidence, not medical advice."

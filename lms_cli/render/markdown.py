@@ -7,7 +7,7 @@ import re
 from lms_cli.cite import vancouver
 from lms_cli.browse import Detail, TopicRow
 from lms_cli.model import Claim, NumberedReference, Reference, Section, Summary, SummarySection, Topic
-from lms_cli.render import LEGEND, clean, disclaimer, filters_line, glance_lines
+from lms_cli.render import LEGEND, clean, disclaimer, filters_line, glance_lines, split_stop
 
 # Characters that start inline structure in CommonMark or pandoc's Markdown
 # (emphasis, links, HTML, entities, tables, math, super/subscript, citations).
@@ -26,10 +26,16 @@ def citation(numbers: tuple[int, ...]) -> str:
     return "[" + ", ".join(str(n) for n in numbers) + "]"
 
 
+def cited(statement: str, mark: str) -> str:
+    """The escaped statement with its citation mark before the closing full stop."""
+    body, stop = split_stop(clean(statement))
+    return f"{escape(body)} {mark}{stop}"
+
+
 def section_lines(part: SummarySection, level: int = 2) -> list[str]:
     """One section: the answer as a paragraph, the others as bullet lists."""
     lines = ["#" * level + " " + part.section.heading, ""]
-    items = [f"{escape(c.claim.statement)} {citation(c.numbers)}" for c in part.claims]
+    items = [cited(c.claim.statement, citation(c.numbers)) for c in part.claims]
     if part.section is Section.ANSWER:
         lines.append(" ".join(items))
     else:

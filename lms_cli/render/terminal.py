@@ -13,8 +13,8 @@ from rich.text import Text
 
 from lms_cli.browse import TopicRow
 from lms_cli.cite import vancouver
-from lms_cli.model import Rank, Section, Summary
-from lms_cli.render import LEGEND, clean, disclaimer, filters_line, glance_lines
+from lms_cli.model import CitedClaim, Rank, Section, Summary
+from lms_cli.render import LEGEND, clean, disclaimer, filters_line, glance_lines, split_stop
 
 RANK_STYLE: dict[Rank, str] = {
     Rank.GUIDELINE: "bold white on blue",
@@ -29,13 +29,21 @@ RANK_STYLE: dict[Rank, str] = {
 
 
 def badge(rank: Rank) -> Text:
-    return Text(f" {rank.value} ", style=RANK_STYLE[rank])
+    """A rank as one coloured word (one word, so wrapping never splits it)."""
+    return Text(rank.value, style=RANK_STYLE[rank])
 
 
-def _claim_line(statement: str, numbers: tuple[int, ...], rank: Rank) -> Text:
-    line = Text(clean(statement))
-    line.append(" [" + ", ".join(map(str, numbers)) + "] ", style="cyan")
-    line.append_text(badge(rank))
+def _claim_line(c: CitedClaim, ranks: dict[int, Rank]) -> Text:
+    """Badge first, then the statement; each citation number is coloured by its source's rank."""
+    body, stop = split_stop(clean(c.claim.statement))
+    line = Text()
+    line.append_text(badge(c.rank))
+    line.append(" " + body + " [")
+    for i, number in enumerate(c.numbers):
+        if i:
+            line.append(", ")
+        line.append(str(number), style=RANK_STYLE[ranks[number]])
+    line.append("]" + stop)
     return line
 
 
@@ -45,21 +53,14 @@ def _heading(text: str) -> Rule:
 
 def render(summary: Summary) -> RenderableType:
     """The summary as a Rich renderable (the caller's console prints it)."""
+    ranks = {e.number: e.reference.rank for e in summary.references}
     parts: list[RenderableType] = [Text(clean(summary.topic.question), style="bold underline"), Text()]
     for part in summary.sections:
         parts.append(_heading(part.section.heading))
-        if part.section is Section.ANSWER:
-            para = Text()
-            for i, c in enumerate(part.claims):
-                if i:
-                    para.append(" ")
-                para.append_text(_claim_line(c.claim.statement, c.numbers, c.rank))
-            parts.append(para)
-        else:
-            for c in part.claims:
-                bullet = Text("\u2022 ")
-                bullet.append_text(_claim_line(c.claim.statement, c.numbers, c.rank))
-                parts.append(Padding(bullet, (0, 0, 0, 1)))
+        for c in part.claims:
+            bullet = Text("" if part.section is Section.ANSWER else "\u2022 ")
+            bullet.append_text(_claim_line(c, ranks))
+            parts.append(Padding(bullet, (0, 0, 0, 1)))
         parts.append(Text())
     parts.append(_heading("Evidence at a glance"))
     glance = Text()
@@ -73,7 +74,8 @@ def render(summary: Summary) -> RenderableType:
     parts.append(_heading("References"))
     for entry in summary.references:
         ref = entry.reference
-        line = Text(f"{entry.number:>2}. ", style="bold")
+        line = Text()
+        line.append(f"{entry.number:>2}. ", style="bold")
         line.append_text(badge(ref.rank))
         line.append(" " + clean(vancouver(ref)))
         if ref.n:

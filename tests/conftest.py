@@ -1,0 +1,53 @@
+"""Shared fixtures; pins the environment before Typer or Rich are imported."""
+
+from __future__ import annotations
+
+import os
+
+# Pinned before Typer/Rich are imported so help and rich output do not depend on the host.
+os.environ["NO_COLOR"] = "1"
+os.environ["COLUMNS"] = "100"
+os.environ["TERMINAL_WIDTH"] = "100"
+os.environ.pop("LMS_EVIDENCE", None)
+os.environ.pop("FORCE_COLOR", None)
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from lms_cli.cli import app
+
+DATA = Path(__file__).parent / "data"
+BASE = DATA / "base"
+
+Invoke = Callable[..., Result]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("LMS_EVIDENCE", raising=False)
+    monkeypatch.setenv("LMS_CACHE_DIR", str(tmp_path / "cache"))
+
+
+@pytest.fixture
+def invoke() -> Invoke:
+    """Run the CLI in-process; stdout and stderr are captured separately."""
+
+    def run(*args: str, env: dict[str, str] | None = None) -> Result:
+        return CliRunner().invoke(app, list(args), env=env)
+
+    return run
+
+
+@pytest.fixture
+def fixture_args() -> list[str]:
+    """Options that point a command at the small fixture base only."""
+    return ["--no-bundled", "--evidence", str(BASE)]
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path

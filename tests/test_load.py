@@ -1,0 +1,170 @@
+"""Loading evidence directories: every problem found in one run, each with FILE:LINE:COL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lms_cli import load
+from lms_cli.errors import EvidenceError, UsageError
+from lms_cli.model import Population, Rank, Section
+from tests.conftest import BASE, write
+
+GOOD_REF = """\
+  - id: ref1
+    design: rct
+    authors: [Judson I, et al.]
+    title: A title
+    journal: Lancet Oncol
+    year: 2014
+    pmid: "24618336"
+"""
+
+
+def problems(tmp_path: Path, text: str, name: str = "e.yaml") -> list[str]:
+    write(tmp_path / name, text)
+    with pytest.raises(EvidenceError) as info:
+        load.load([tmp_path])
+    prefix = str(tmp_path) + "/"
+    return [str(p).removeprefix(prefix) for p in info.value.problems]
+
+
+def test_fixture_base_loads_in_file_order() -> None:
+    base = load.load([BASE])
+    assert [t.slug for t in base.topics] == ["first-line", "recurrence"]
+    assert [c.id for c in base.claims][:2] == ["fl-answer", "fl-kp-pfs"]
+    judson = base.reference_map()["judson2014"]
+    assert judson.rank is Rank.RCT
+    assert judson.authors_incomplete
+    assert judson.named_authors == ("Judson I", "Verweij J", "Gelderblom H")
+    assert judson.key == "pmid:24618336"
+    claim = base.claims[3]
+    assert claim.population is Population.UTERINE
+    assert claim.section is Section.IMPLICATION
+    assert judson.where is not None and judson.where.line == 2
+
+
+def test_all_problems_are_reported_at_once(tmp_path: Path) -> None:
+    text = (
+        "references:\n" + GOOD_REF + "  - id: ref2\n    design: rtc\n    titel: X\n"
+        "claims:\n  - id: c1\n    topics: [nope]\n    section: answer\n    statement: S.\n    cites: [ref1, ref9]\n"
+        "    reviewed: 2026-13-01\n"
+    )
+    assert problems(tmp_path, text) == [
+        "e.yaml:9:5: reference is missing required field 'authors'",
+        "e.yaml:9:5: reference is missing required field 'journal'",
+        "e.yaml:9:5: reference is missing required field 'title'",
+        "e.yaml:9:5: reference is missing required field 'year'",
+        "e.yaml:10:13: field 'design' 'rtc' is not one of guideline, meta-analysis, rct, prospective, "
+        "retrospective, case-series, review, expert-opinion (did you mean 'rct'?)",
+        "e.yaml:11:5: unknown field 'titel' in reference (did you mean 'title'?)",
+        "e.yaml:14:14: unknown topic 'nope'",
+        "e.yaml:17:19: unknown reference 'ref9' (did you mean 'ref1'?)",
+        "e.yaml:18:15: field 'reviewed' must be a date like 2026-11-27, not '2026-13-01'",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("pmid", '"PMID123"', "'PMID123' is not a PMID (digits only)"),
+        ("doi", "https://doi.org/10.1/x", "is not a DOI like 10.1000/xyz"),
+        ("pmcid", '"12345"', "'12345' is not a PMCID like PMC1234567"),
+        ("year", "'2014'", "must be a year like 2014, not str"),
+        ("year", "1492", "1492 is not a plausible publication year"),
+        ("n", "-3", "must be a positive whole number, not -3"),
+        ("findings", "just text", "must be a list, not str"),
+        ("authors", "[]", "must not be an empty list"),
+        ("title", "''", "must not be empty"),
+    ],
+)
+def test_malformed_fields(tmp_path: Path, field: str, value: str, message: str) -> None:
+    kept = [line for line in GOOD_REF.splitlines() if not line.strip().startswith(field + ":")]
+    ref = "\n".join(kept) + f"\n    {field}: {value}\n"
+    found = problems(tmp_path, "references:\n" + ref)
+    assert len(found) == 1
+    assert message in found[0]
+    assert found[0].startswith("e.yaml:")
+
+
+def test_list_items_point_at_the_item(tmp_path: Path) -> None:
+    found = problems(tmp_path, "references:\n" + GOOD_REF + "    findings:\n      - ok\n      - 12\n")
+    assert found == ["e.yaml:11:9: findings[2] must be text, not the number 12"]
+
+
+def test_reference_needs_doi_or_pmid(tmp_path: Path) -> None:
+    found = problems(tmp_path, "references:\n" + GOOD_REF.replace('    pmid: "24618336"\n', ""))
+    assert found == ["e.yaml:2:5: reference needs a doi or a pmid"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "e.yaml:1:1: file is empty: expected topics, references or claims"),
+        ("- a\n- b\n", "e.yaml:1:1: file must be a mapping with topics, references or claims, not a list"),
+        ("just text\n", "e.yaml:1:1: file must be a mapping with topics, references or claims, not str"),
+        ("claims: 3\n", "e.yaml:1:9: 'claims' must be a list, not the number 3"),
+        ("claims: [x]\n", "e.yaml:1:10: each of claims must be a mapping of fields, not str"),
+        ("claim: []\n", "e.yaml:1:1: unknown top-level key 'claim' (did you mean 'claims'?); "
+                        "expected topics, references or claims"),
+    ],
+)
+def test_file_shape_problems(tmp_path: Path, text: str, expected: str) -> None:
+    assert problems(tmp_path, text) == [expected]
+
+
+def test_duplicate_ids_across_directories_name_both_places(tmp_path: Path) -> None:
+    write(tmp_path / "a" / "x.yaml", "references:\n" + GOOD_REF)
+    write(tmp_path / "b" / "y.yaml", "topics:\n  - {slug: ref1, title: T, question: Q?}\n")
+    with pytest.raises(EvidenceError) as info:
+        load.load([tmp_path / "a", tmp_path / "b"])
+    (problem,) = info.value.problems
+    assert problem.path.endswith("b/y.yaml")
+    assert problem.message == f"duplicate id 'ref1' (topic); first defined at {tmp_path / 'a' / 'x.yaml'}:2"
+
+
+def test_duplicate_keys_are_problems(tmp_path: Path) -> None:
+    found = problems(tmp_path, "references:\n" + GOOD_REF + "    year: 2015\n")
+    assert found == ["e.yaml:9:5: duplicate key 'year' (first at line 7)"]
+
+
+def test_files_are_found_recursively_and_sorted(tmp_path: Path) -> None:
+    write(tmp_path / "z.yml", "topics:\n  - {slug: zz, title: Z, question: Z?}\n")
+    write(tmp_path / "sub" / "a.yaml", "topics:\n  - {slug: aa, title: A, question: A?}\n")
+    write(tmp_path / "notes.txt", "not evidence")
+    base = load.load([tmp_path])
+    assert [t.slug for t in base.topics] == ["aa", "zz"]
+
+
+def test_symlink_loop_is_skipped(tmp_path: Path) -> None:
+    write(tmp_path / "d" / "a.yaml", "topics:\n  - {slug: aa, title: A, question: A?}\n")
+    (tmp_path / "d" / "loop").symlink_to(tmp_path / "d")
+    base = load.load([tmp_path / "d"])
+    assert [t.slug for t in base.topics] == ["aa"]
+
+
+def test_empty_directory_is_a_problem(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(EvidenceError) as info:
+        load.load([tmp_path / "empty"])
+    assert info.value.problems[0].message == "no .yaml or .yml evidence files here"
+
+
+def test_oversized_file_is_refused(tmp_path: Path) -> None:
+    write(tmp_path / "big.yaml", "topics: []\n" + "#" * 200 + "\n")
+    with pytest.raises(EvidenceError) as info:
+        load.load([tmp_path], max_bytes=100)
+    assert "over the limit of 100" in info.value.problems[0].message
+
+
+def test_sources_order_and_usage_errors(tmp_path: Path) -> None:
+    assert load.sources(True, [tmp_path]) == [load.bundled_dir(), tmp_path]
+    with pytest.raises(UsageError, match="--no-bundled needs"):
+        load.sources(False, [])
+    with pytest.raises(UsageError, match="evidence path not found"):
+        load.sources(True, [tmp_path / "missing"])
+
+
+def test_bundled_base_is_found() -> None:
+    assert (load.bundled_dir() / "topics").is_dir()
