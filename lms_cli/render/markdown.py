@@ -13,13 +13,13 @@ from lms_cli.render import LEGEND, clean, disclaimer, filters_line, glance_lines
 # (emphasis, links, HTML, entities, tables, math, super/subscript, citations).
 _INLINE = re.compile(r"([\\`*_\[\]<>&|~#$^@])")
 # Text that would start a block (list item, heading underline, ordered list) at line start.
-_BLOCK_START = re.compile(r"^([-+=]|\d+(?=[.)]))")
+_BLOCK_START = re.compile(r"^(?:([-+=])|(\d+)([.)]))")
 
 
 def escape(text: str) -> str:
     """Make evidence text literal: a Markdown parser sees plain text in the same place."""
     text = _INLINE.sub(r"\\\1", clean(text))
-    return _BLOCK_START.sub(lambda m: m.group(0)[:-1] + "\\" + m.group(0)[-1], text)
+    return _BLOCK_START.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\{m[3]}", text)
 
 
 def citation(numbers: tuple[int, ...]) -> str:
