@@ -34,6 +34,11 @@ class Format(str, Enum):
     JSON = "json"
 
 
+class PopulationChoice(str, Enum):
+    UTERINE = "uterine"
+    EXTRA_UTERINE = "extra-uterine"
+
+
 RANK_TEXT = "\n".join(f"  {r.value:<15} {RANK_HELP[r]}" for r in Rank)
 
 app = typer.Typer(
@@ -153,10 +158,14 @@ SinceOpt = Annotated[
     typer.Option("--since", metavar="YEAR", min=1800, max=2100, help="Keep references published in YEAR or later."),
 ]
 PopulationOpt = Annotated[
-    Population | None,
+    PopulationChoice | None,
     typer.Option("--population", case_sensitive=False,
                  help="Keep claims about this population (and those about all patients)."),
 ]
+
+
+def make_filters(min_rank: Rank | None, since: int | None, population: PopulationChoice | None) -> Filters:
+    return Filters(min_rank=min_rank, since=since, population=Population(population.value) if population else None)
 
 
 def _user_dirs(env: Env, evidence: list[Path] | None) -> list[Path]:
@@ -207,7 +216,7 @@ def _main(
 
 @app.command()
 def ask(
-    topic: Annotated[str, typer.Argument(help="Topic slug, e.g. spread-to-muscle (see `lms topics`).")],
+    topic: Annotated[str, typer.Argument(metavar="TOPIC", help="Topic slug, e.g. spread-to-muscle (see `lms topics`).")],
     min_rank: MinRankOpt = None,
     since: SinceOpt = None,
     population: PopulationOpt = None,
@@ -226,7 +235,7 @@ def ask(
         from lms_cli.select import select
 
         base = load_base(env, evidence, no_bundled)
-        query = Query(topic.strip(), Filters(min_rank=min_rank, since=since, population=population))
+        query = Query(topic.strip(), make_filters(min_rank, since, population))
         summary = compose(query, select(base, query.topic, query.filters))
         out = env.resolve(fmt)
         if out is Format.JSON:
