@@ -1,56 +1,49 @@
 """The command-line interface: options -> Query, run load -> select -> compose -> render.
 
-This is the one module that reads argv and the environment, writes to stdout/stderr
-and knows exit codes. Heavy modules (Rich renderables, httpx) are imported inside the
-commands that need them.
+The Typer app and the core commands live here; later command groups (refs, report,
+cite) live in their own ``cli_*`` modules and are registered at the bottom. Errors
+become messages and exit codes in ``cli_common.boundary``. Heavy modules (Rich
+renderables, httpx) are imported inside the commands that need them.
 """
 
 from __future__ import annotations
 
-import os
 import sys
-import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TextIO
+from typing import Annotated, Any
 
 import typer
 
 from lms_cli import __version__
-from lms_cli.errors import ExitCode, LmsError
-from lms_cli.model import RANK_HELP, EvidenceBase, Filters, Population, Query, Rank
-
-if TYPE_CHECKING:
-    from rich.console import RenderableType
-
-
-class Format(str, Enum):
-    AUTO = "auto"
-    RICH = "rich"
-    MARKDOWN = "markdown"
-    JSON = "json"
-
-
-class PopulationChoice(str, Enum):
-    UTERINE = "uterine"
-    EXTRA_UTERINE = "extra-uterine"
-
+from lms_cli.cli_common import (
+    DebugOpt,
+    Env,
+    EvidenceOpt,
+    Format,
+    FormatOpt,
+    MinRankOpt,
+    NoBundledOpt,
+    PopulationOpt,
+    SinceOpt,
+    boundary,
+    load_base,
+    make_filters,
+    max_bytes,
+)
+from lms_cli.model import RANK_HELP, Query, Rank
 
 RANK_TEXT = "\n".join(f"  {r.value:<15} {RANK_HELP[r]}" for r in Rank)
 
 app = typer.Typer(
     name="lms",
     help=(
-        "Summarise published evidence on leiomyosarcoma (LMS): how it spreads and how\n"
+        "Summarise published evidence on leiomyosarcoma (LMS): how it spreads and how "
         "metastatic LMS is treated, with numbered, ranked references.\n\n"
-        "Examples:\n\n"
-        "  lms ask spread-to-muscle\n\n"
-        "  lms ask first-line --min-rank rct --format json\n\n"
+        "\b\nExamples:\n"
+        "  lms ask spread-to-muscle\n"
+        "  lms ask first-line --min-rank rct --format json\n"
         "  lms ask spread-to-muscle | pandoc -o brief.docx\n\n"
-        "Evidence ranks, strongest first:\n\n" + RANK_TEXT.replace("\n", "\n\n")
+        "\b\nEvidence ranks, strongest first (a claim takes the best rank it cites):\n" + RANK_TEXT
     ),
     epilog="A summary of published evidence, not medical advice.",
     no_args_is_help=True,
@@ -59,141 +52,6 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-
-# --- the run environment: streams and terminal facts, injectable for tests ---------------
-
-
-@dataclass
-class Env:
-    """Where output goes and what the environment says; tests may build their own."""
-
-    stdout: TextIO
-    stderr: TextIO
-    environ: dict[str, str]
-
-    @classmethod
-    def current(cls) -> Env:
-        return cls(sys.stdout, sys.stderr, dict(os.environ))
-
-    @property
-    def stdout_is_terminal(self) -> bool:
-        isatty = getattr(self.stdout, "isatty", None)
-        return bool(isatty and isatty())
-
-    def resolve(self, fmt: Format) -> Format:
-        if fmt is Format.AUTO:
-            return Format.RICH if self.stdout_is_terminal else Format.MARKDOWN
-        return fmt
-
-    def write(self, text: str) -> None:
-        self.stdout.write(text)
-        self.stdout.flush()
-
-    def print_rich(self, renderable: RenderableType) -> None:
-        from rich.console import Console
-
-        Console(file=self.stdout, highlight=False, soft_wrap=False).print(renderable)
-
-    def warn(self, text: str) -> None:
-        self.stderr.write(text.rstrip("\n") + "\n")
-
-
-@contextmanager
-def boundary(debug: bool) -> Iterator[None]:
-    """Turn the errors a user can cause into one message and a documented exit code."""
-    try:
-        yield
-    except LmsError as exc:
-        if debug:
-            traceback.print_exc()
-        sys.stderr.write(f"Error: {exc.message}\n")
-        if exc.hint:
-            sys.stderr.write(f"Hint: {exc.hint}\n")
-        raise typer.Exit(int(exc.exit_code)) from None
-    except KeyboardInterrupt:
-        if debug:
-            traceback.print_exc()
-        sys.stderr.write("Interrupted.\n")
-        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
-    except BrokenPipeError:
-        # The reader went away (`lms ask x | head -1`): stop quietly.
-        _silence_stdout()
-        raise typer.Exit(int(ExitCode.OK)) from None
-
-
-def _silence_stdout() -> None:
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError, AttributeError):  # not a real file (tests)
-        pass
-
-
-# --- shared options ------------------------------------------------------------------------
-
-EvidenceOpt = Annotated[
-    list[Path] | None,
-    typer.Option(
-        "--evidence", "-e", metavar="PATH",
-        help="Add an evidence directory or file (repeatable; after LMS_EVIDENCE).",
-    ),
-]
-NoBundledOpt = Annotated[
-    bool, typer.Option("--no-bundled", help="Use only --evidence/LMS_EVIDENCE, not the bundled base.")
-]
-DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")]
-FormatOpt = Annotated[
-    Format,
-    typer.Option(
-        "--format", "-f", case_sensitive=False,
-        help="Output format; auto is rich on a terminal, Markdown when piped.",
-    ),
-]
-MinRankOpt = Annotated[
-    Rank | None,
-    typer.Option("--min-rank", case_sensitive=False, help="Keep references of this rank or stronger."),
-]
-SinceOpt = Annotated[
-    int | None,
-    typer.Option("--since", metavar="YEAR", min=1800, max=2100, help="Keep references published in YEAR or later."),
-]
-PopulationOpt = Annotated[
-    PopulationChoice | None,
-    typer.Option("--population", case_sensitive=False,
-                 help="Keep claims about this population (and those about all patients)."),
-]
-
-
-def make_filters(min_rank: Rank | None, since: int | None, population: PopulationChoice | None) -> Filters:
-    return Filters(min_rank=min_rank, since=since, population=Population(population.value) if population else None)
-
-
-def _user_dirs(env: Env, evidence: list[Path] | None) -> list[Path]:
-    from_env = [Path(p) for p in env.environ.get("LMS_EVIDENCE", "").split(os.pathsep) if p]
-    return from_env + list(evidence or [])
-
-
-def _max_bytes(env: Env) -> int:
-    from lms_cli.errors import UsageError
-    from lms_cli.load import MAX_FILE_BYTES
-
-    raw = env.environ.get("LMS_MAX_FILE_BYTES")
-    if not raw:
-        return MAX_FILE_BYTES
-    try:
-        value = int(raw)
-    except ValueError:
-        raise UsageError(f"LMS_MAX_FILE_BYTES must be a whole number of bytes, not {raw!r}") from None
-    if value < 1:
-        raise UsageError(f"LMS_MAX_FILE_BYTES must be positive, not {raw!r}")
-    return value
-
-
-def load_base(env: Env, evidence: list[Path] | None, no_bundled: bool) -> EvidenceBase:
-    from lms_cli import load
-
-    roots = load.sources(not no_bundled, _user_dirs(env, evidence))
-    return load.load(roots, _max_bytes(env))
 
 
 def _version(value: bool) -> None:
@@ -216,7 +74,9 @@ def _main(
 
 @app.command()
 def ask(
-    topic: Annotated[str, typer.Argument(metavar="TOPIC", help="Topic slug, e.g. spread-to-muscle (see `lms topics`).")],
+    topic: Annotated[
+        str, typer.Argument(metavar="TOPIC", help="Topic slug, e.g. spread-to-muscle (see `lms topics`).")
+    ],
     min_rank: MinRankOpt = None,
     since: SinceOpt = None,
     population: PopulationOpt = None,
@@ -306,7 +166,9 @@ def show(
 
 @app.command()
 def validate(
-    paths: Annotated[list[Path] | None, typer.Argument(metavar="[PATH]...", help="Check only these files or directories.")] = None,
+    paths: Annotated[
+        list[Path] | None, typer.Argument(metavar="[PATH]...", help="Check only these files or directories.")
+    ] = None,
     evidence: EvidenceOpt = None,
     no_bundled: NoBundledOpt = False,
     debug: DebugOpt = False,
@@ -322,7 +184,7 @@ def validate(
                 from lms_cli.errors import UsageError
 
                 raise UsageError(f"path not found: {missing[0]}")
-            base = load.load(paths, _max_bytes(env))
+            base = load.load(paths, max_bytes(env))
         else:
             base = load_base(env, evidence, no_bundled)
         env.write(

@@ -38,10 +38,10 @@ _RANK_ORDER = list(Rank)
 #: One-line explanations, used in --help, the README and under reference lists.
 RANK_HELP: dict[Rank, str] = {
     Rank.GUIDELINE: "practice guideline or consensus of a professional body",
-    Rank.META_ANALYSIS: "systematic review, with or without pooled analysis (CEBM 1)",
+    Rank.META_ANALYSIS: "systematic review or meta-analysis (CEBM 1)",
     Rank.RCT: "randomised controlled trial, or a subgroup of one (CEBM 2)",
-    Rank.PROSPECTIVE: "prospective non-randomised study, e.g. single-arm phase 2 (CEBM 3)",
-    Rank.RETROSPECTIVE: "retrospective cohort, registry or database study (CEBM 3-4)",
+    Rank.PROSPECTIVE: "prospective non-randomised, e.g. single-arm phase 2 (CEBM 3)",
+    Rank.RETROSPECTIVE: "retrospective cohort, registry or database (CEBM 3-4)",
     Rank.CASE_SERIES: "case series or case report (CEBM 4)",
     Rank.REVIEW: "narrative review (CEBM 5)",
     Rank.EXPERT_OPINION: "editorial or expert opinion (CEBM 5)",

@@ -98,15 +98,22 @@ def _pos(mark: Any) -> Pos:
     return (mark.line + 1, mark.column + 1)
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
 def _scalar(ev: yaml.ScalarEvent) -> Any:
     tag = ev.tag
     if tag is None or tag == "!":
-        tag = _resolver.resolve(ScalarNode, ev.value, ev.implicit)
+        if ev.style:  # quoted or block scalars are text: skip the resolver (the hot path)
+            return ev.value
+        tag = _resolver.resolve(ScalarNode, ev.value, ev.implicit)  # type: ignore[no-untyped-call]
+        if tag == _STR_TAG:
+            return ev.value
     if tag == "tag:yaml.org,2002:merge":
         raise _Abort(_pos(ev.start_mark), "merge keys (<<) are not supported")
     if tag not in _ALLOWED_SCALAR_TAGS:
         raise _Abort(_pos(ev.start_mark), f"tag {tag!r} is not allowed in evidence files")
-    node = ScalarNode(tag, ev.value, ev.start_mark, ev.end_mark, ev.style)
+    node = ScalarNode(tag, ev.value, style=ev.style)
     try:
         return _constructor.construct_object(node)
     except (ConstructorError, ValueError):
@@ -217,7 +224,7 @@ def parse(
     When a problem stops parsing the value is ``None``; duplicate keys are reported
     but do not stop it (the first occurrence is kept).
     """
-    loaders = [_FastLoader, yaml.SafeLoader] if fast else [yaml.SafeLoader]
+    loaders: list[Any] = [_FastLoader, yaml.SafeLoader] if fast else [yaml.SafeLoader]
     for loader in dict.fromkeys(loaders):  # the same loader twice when libyaml is absent
         problems: list[Problem] = []
         try:

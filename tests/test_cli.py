@@ -13,7 +13,7 @@ import typer
 import yaml
 
 from lms_cli import __version__
-from lms_cli.cli import boundary
+from lms_cli.cli_common import boundary
 from lms_cli.errors import ExitCode, UsageError
 from tests.conftest import BASE, DATA, Invoke, write
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from lms_cli.cite import vancouver
 from lms_cli.browse import Detail, TopicRow
+from lms_cli.cite import vancouver
 from lms_cli.model import Claim, NumberedReference, Reference, Section, Summary, SummarySection, Topic
 from lms_cli.render import LEGEND, clean, disclaimer, filters_line, glance_lines, split_stop
 

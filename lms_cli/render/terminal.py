@@ -6,6 +6,8 @@ terminal import it.
 
 from __future__ import annotations
 
+from typing import TextIO
+
 from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.rule import Rule
@@ -26,6 +28,13 @@ RANK_STYLE: dict[Rank, str] = {
     Rank.REVIEW: "bold black on white",
     Rank.EXPERT_OPINION: "bold white on grey37",
 }
+
+
+def print_to(stream: TextIO, renderable: RenderableType) -> None:
+    """Print on a console made now, for this stream (NO_COLOR and the width are honoured)."""
+    from rich.console import Console
+
+    Console(file=stream, highlight=False).print(renderable)
 
 
 def badge(rank: Rank) -> Text:
@@ -68,8 +77,8 @@ def render(summary: Summary) -> RenderableType:
         glance.append_text(badge(rank))
         glance.append(f" {n}   ")
     parts.append(glance)
-    for line in glance_lines(summary.glance)[1:] + ([f] if (f := filters_line(summary)) else []):
-        parts.append(Text(line))
+    for extra in glance_lines(summary.glance)[1:] + ([f] if (f := filters_line(summary)) else []):
+        parts.append(Text(extra))
     parts.append(Text())
     parts.append(_heading("References"))
     for entry in summary.references:

@@ -1,0 +1,170 @@
+"""Shared command-line plumbing: the run environment, the error boundary, shared options.
+
+Every command module (``cli``, ``cli_refs``, ``cli_report``) uses these, so there is one
+place that turns LmsError into "Error: ..." on stderr and a documented exit code.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TextIO
+
+import typer
+
+from lms_cli.errors import ExitCode, LmsError
+from lms_cli.model import EvidenceBase, Filters, Population, Rank
+
+
+class Format(StrEnum):
+    AUTO = "auto"
+    RICH = "rich"
+    MARKDOWN = "markdown"
+    JSON = "json"
+
+
+class PopulationChoice(StrEnum):
+    UTERINE = "uterine"
+    EXTRA_UTERINE = "extra-uterine"
+
+
+# --- the run environment: streams and terminal facts, injectable for tests ---------------
+
+
+@dataclass
+class Env:
+    """Where output goes and what the environment says; tests may build their own."""
+
+    stdout: TextIO
+    stderr: TextIO
+    environ: dict[str, str]
+
+    @classmethod
+    def current(cls) -> Env:
+        return cls(sys.stdout, sys.stderr, dict(os.environ))
+
+    @property
+    def stdout_is_terminal(self) -> bool:
+        isatty = getattr(self.stdout, "isatty", None)
+        return bool(isatty and isatty())
+
+    def resolve(self, fmt: Format) -> Format:
+        if fmt is Format.AUTO:
+            return Format.RICH if self.stdout_is_terminal else Format.MARKDOWN
+        return fmt
+
+    def write(self, text: str) -> None:
+        self.stdout.write(text)
+        self.stdout.flush()
+
+    def print_rich(self, renderable: Any) -> None:
+        from lms_cli.render import terminal
+
+        terminal.print_to(self.stdout, renderable)
+
+    def warn(self, text: str) -> None:
+        self.stderr.write(text.rstrip("\n") + "\n")
+
+
+@contextmanager
+def boundary(debug: bool) -> Iterator[None]:
+    """Turn the errors a user can cause into one message and a documented exit code."""
+    try:
+        yield
+    except LmsError as exc:
+        if debug:
+            traceback.print_exc()
+        sys.stderr.write(f"Error: {exc.message}\n")
+        if exc.hint:
+            sys.stderr.write(f"Hint: {exc.hint}\n")
+        raise typer.Exit(int(exc.exit_code)) from None
+    except KeyboardInterrupt:
+        if debug:
+            traceback.print_exc()
+        sys.stderr.write("Interrupted.\n")
+        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+    except BrokenPipeError:
+        # The reader went away (`lms ask x | head -1`): stop quietly.
+        _silence_stdout()
+        raise typer.Exit(int(ExitCode.OK)) from None
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (tests)
+        pass
+
+
+# --- shared options ------------------------------------------------------------------------
+
+EvidenceOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--evidence", "-e", metavar="PATH",
+        help="Add an evidence directory or file (repeatable; after LMS_EVIDENCE).",
+    ),
+]
+NoBundledOpt = Annotated[
+    bool, typer.Option("--no-bundled", help="Use only --evidence/LMS_EVIDENCE, not the bundled base.")
+]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")]
+FormatOpt = Annotated[
+    Format,
+    typer.Option(
+        "--format", "-f", case_sensitive=False,
+        help="Output format; auto is rich on a terminal, Markdown when piped.",
+    ),
+]
+MinRankOpt = Annotated[
+    Rank | None,
+    typer.Option("--min-rank", case_sensitive=False, help="Keep references of this rank or stronger."),
+]
+SinceOpt = Annotated[
+    int | None,
+    typer.Option("--since", metavar="YEAR", min=1800, max=2100, help="Keep references published in YEAR or later."),
+]
+PopulationOpt = Annotated[
+    PopulationChoice | None,
+    typer.Option("--population", case_sensitive=False,
+                 help="Keep claims about this population (and those about all patients)."),
+]
+
+
+def make_filters(min_rank: Rank | None, since: int | None, population: PopulationChoice | None) -> Filters:
+    return Filters(min_rank=min_rank, since=since, population=Population(population.value) if population else None)
+
+
+def user_dirs(env: Env, evidence: list[Path] | None) -> list[Path]:
+    from_env = [Path(p) for p in env.environ.get("LMS_EVIDENCE", "").split(os.pathsep) if p]
+    return from_env + list(evidence or [])
+
+
+def max_bytes(env: Env) -> int:
+    from lms_cli.errors import UsageError
+    from lms_cli.load import MAX_FILE_BYTES
+
+    raw = env.environ.get("LMS_MAX_FILE_BYTES")
+    if not raw:
+        return MAX_FILE_BYTES
+    try:
+        value = int(raw)
+    except ValueError:
+        raise UsageError(f"LMS_MAX_FILE_BYTES must be a whole number of bytes, not {raw!r}") from None
+    if value < 1:
+        raise UsageError(f"LMS_MAX_FILE_BYTES must be positive, not {raw!r}")
+    return value
+
+
+def load_base(env: Env, evidence: list[Path] | None, no_bundled: bool) -> EvidenceBase:
+    from lms_cli import load
+
+    roots = load.sources(not no_bundled, user_dirs(env, evidence))
+    return load.load(roots, max_bytes(env))
