@@ -23,6 +23,7 @@ from lms_cli.cli_common import (
     FormatOpt,
     MinRankOpt,
     NoBundledOpt,
+    NoCacheOpt,
     PopulationOpt,
     SinceOpt,
     boundary,
@@ -83,6 +84,7 @@ def ask(
     fmt: FormatOpt = Format.AUTO,
     evidence: EvidenceOpt = None,
     no_bundled: NoBundledOpt = False,
+    no_cache: NoCacheOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Answer one topic: direct answer, key points, advances, implications, references.
@@ -94,7 +96,7 @@ def ask(
         from lms_cli.compose import compose
         from lms_cli.select import select
 
-        base = load_base(env, evidence, no_bundled)
+        base = load_base(env, evidence, no_bundled, no_cache)
         query = Query(topic.strip(), make_filters(min_rank, since, population))
         summary = compose(query, select(base, query.topic, query.filters))
         out = env.resolve(fmt)
@@ -117,6 +119,7 @@ def topics(
     fmt: FormatOpt = Format.AUTO,
     evidence: EvidenceOpt = None,
     no_bundled: NoBundledOpt = False,
+    no_cache: NoCacheOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """List the topics with their questions and claim counts."""
@@ -124,7 +127,7 @@ def topics(
     with boundary(debug):
         from lms_cli.browse import topic_rows
 
-        rows = topic_rows(load_base(env, evidence, no_bundled))
+        rows = topic_rows(load_base(env, evidence, no_bundled, no_cache))
         out = env.resolve(fmt)
         if out is Format.JSON:
             from lms_cli.render import json as render_json
@@ -146,6 +149,7 @@ def show(
     fmt: FormatOpt = Format.AUTO,
     evidence: EvidenceOpt = None,
     no_bundled: NoBundledOpt = False,
+    no_cache: NoCacheOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Show one topic, claim or reference with everything that cites it."""
@@ -153,7 +157,7 @@ def show(
     with boundary(debug):
         from lms_cli.browse import detail
 
-        found = detail(load_base(env, evidence, no_bundled), item_id.strip())
+        found = detail(load_base(env, evidence, no_bundled, no_cache), item_id.strip())
         if env.resolve(fmt) is Format.JSON:
             from lms_cli.render import json as render_json
 
@@ -171,6 +175,7 @@ def validate(
     ] = None,
     evidence: EvidenceOpt = None,
     no_bundled: NoBundledOpt = False,
+    no_cache: NoCacheOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Check evidence files; print every problem as FILE:LINE:COL: message (exit 3 if any)."""
@@ -186,7 +191,7 @@ def validate(
                 raise UsageError(f"path not found: {missing[0]}")
             base = load.load(paths, max_bytes(env))
         else:
-            base = load_base(env, evidence, no_bundled)
+            base = load_base(env, evidence, no_bundled, no_cache)
         env.write(
             f"OK: {len(base.topics)} topics, {len(base.references)} references, {len(base.claims)} claims\n"
         )
@@ -204,3 +209,8 @@ def schema() -> None:
 def main() -> Any:
     """Console-script entry point."""
     return app()
+
+
+# Command groups defined in their own modules (imported here so `lms --help` lists them).
+# register: refs
+# register: report

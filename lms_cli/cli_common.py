@@ -115,6 +115,9 @@ EvidenceOpt = Annotated[
 NoBundledOpt = Annotated[
     bool, typer.Option("--no-bundled", help="Use only --evidence/LMS_EVIDENCE, not the bundled base.")
 ]
+NoCacheOpt = Annotated[
+    bool, typer.Option("--no-cache", help="Parse every evidence file now; neither read nor write the cache.")
+]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")]
 FormatOpt = Annotated[
     Format,
@@ -163,7 +166,16 @@ def max_bytes(env: Env) -> int:
     return value
 
 
-def load_base(env: Env, evidence: list[Path] | None, no_bundled: bool) -> EvidenceBase:
+def cache_root(env: Env) -> Path:
+    """LMS_CACHE_DIR, else the user cache directory (XDG_CACHE_HOME/lms, ~/.cache/lms)."""
+    if explicit := env.environ.get("LMS_CACHE_DIR"):
+        return Path(explicit)
+    base = env.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "lms"
+
+
+def load_base(env: Env, evidence: list[Path] | None, no_bundled: bool, no_cache: bool = False) -> EvidenceBase:
+    """The evidence base the user asked for: bundled, then LMS_EVIDENCE, then --evidence."""
     from lms_cli import load
 
     roots = load.sources(not no_bundled, user_dirs(env, evidence))
