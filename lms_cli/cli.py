@@ -73,11 +73,27 @@ def _main(
 # --- commands -------------------------------------------------------------------------------
 
 
+def _complete_topic(incomplete: str) -> list[str]:
+    """Shell completion: the topic slugs of the loaded base that start with what was typed."""
+    try:
+        env = Env.current()
+        base = load_base(env, None, False)
+    except Exception:  # completion must never print a traceback into the shell
+        return []
+    return [t.slug for t in base.topics if t.slug.startswith(incomplete)]
+
+
 @app.command()
 def ask(
     topic: Annotated[
-        str, typer.Argument(metavar="TOPIC", help="Topic slug, e.g. spread-to-muscle (see `lms topics`).")
+        str,
+        typer.Argument(
+            metavar="TOPIC",
+            help="A topic slug (see `lms topics`) or a question in plain words.",
+            autocompletion=_complete_topic,
+        ),
     ],
+    best: Annotated[bool, typer.Option("--best", help="When several topics match closely, answer the first.")] = False,
     min_rank: MinRankOpt = None,
     since: SinceOpt = None,
     population: PopulationOpt = None,
@@ -89,15 +105,23 @@ def ask(
 ) -> None:
     """Answer one topic: direct answer, key points, advances, implications, references.
 
-    Exit 1 when the filters leave no claim, 2 for an unknown topic, 3 for invalid evidence.
+    TOPIC is a slug or a question in plain words ("can lms spread to muscle?"); the
+    chosen topic is named on stderr. When several topics match closely they are listed
+    (exit 2) unless --best is given. Exit 1 when the filters leave no claim, 2 when no
+    topic matches, 3 for invalid evidence.
     """
     env = Env.current()
     with boundary(debug):
         from lms_cli.compose import compose
+        from lms_cli.resolve import choose, resolve
         from lms_cli.select import select
 
         base = load_base(env, evidence, no_bundled, no_cache)
-        query = Query(topic.strip(), make_filters(min_rank, since, population))
+        resolution = resolve(base, topic)
+        chosen = choose(resolution, base, best)
+        if not resolution.exact:
+            env.warn(f"Answering: {chosen.question} ({chosen.slug})")
+        query = Query(chosen.slug, make_filters(min_rank, since, population))
         summary = compose(query, select(base, query.topic, query.filters))
         out = env.resolve(fmt)
         if out is Format.JSON:

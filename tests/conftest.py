@@ -51,3 +51,18 @@ def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Report the question set's top-1 accuracy (issue: shown in the test output)."""
+    from tests import test_resolve
+
+    result = getattr(test_resolve, "ACCURACY", {})
+    if result:
+        terminalreporter.write_line(
+            f"question resolution: top-1 accuracy {result['accuracy']:.1%} on {result['total']} questions"
+        )
+        misses = result["misses"]
+        assert isinstance(misses, list)
+        for miss in misses:
+            terminalreporter.write_line(f"  miss: {miss}")

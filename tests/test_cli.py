@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -50,10 +51,41 @@ def test_json_with_long_claims_is_never_wrapped(invoke: Invoke, tmp_path: Path) 
 
 
 def test_unknown_topic_is_a_usage_error_with_suggestions(invoke: Invoke, fixture_args: list[str]) -> None:
-    result = invoke("ask", "first-lines", *fixture_args)
+    result = invoke("ask", "zebra crossing", *fixture_args)
     assert result.exit_code == ExitCode.USAGE
     assert result.stdout == ""
-    assert result.stderr == "Error: unknown topic 'first-lines'\nHint: did you mean: first-line?\n"
+    assert result.stderr == "Error: no topic matches 'zebra crossing'\nHint: run `lms topics` to list them\n"
+    near = invoke("ask", "recurence of metastatic lms", *fixture_args)
+    assert near.exit_code == 0
+    assert near.stderr == "Answering: How often does LMS recur, and where? (recurrence)\n"
+
+
+def test_plain_words_choose_a_topic(invoke: Invoke) -> None:
+    result = invoke("ask", "can leiomyosarcoma spread to muscle?", "--format", "json")
+    assert result.exit_code == 0
+    assert result.stderr == "Answering: Can leiomyosarcoma spread to skeletal muscle? (spread-to-muscle)\n"
+    assert json.loads(result.stdout)["topic"]["slug"] == "spread-to-muscle"
+
+
+def test_close_topics_are_listed_or_best_answers(invoke: Invoke) -> None:
+    result = invoke("ask", "chemotherapy")
+    assert result.exit_code == ExitCode.USAGE
+    assert result.stdout == ""
+    assert result.stderr.splitlines()[:3] == [
+        "Error: 'chemotherapy' matches several topics:",
+        "  first-line         What is first-line systemic therapy for advanced or metastatic LMS?",
+        "  later-line         What works after first-line therapy for advanced LMS?",
+    ]
+    best = invoke("ask", "chemotherapy", "--best", "--format", "json")
+    assert best.exit_code == 0
+    assert json.loads(best.stdout)["topic"]["slug"] == "first-line"
+
+
+def test_completion_offers_topic_slugs() -> None:
+    env = {"_LMS_COMPLETE": "complete_bash", "COMP_WORDS": "lms ask spread", "COMP_CWORD": "2"}
+    lms = str(Path(sys.executable).with_name("lms"))  # the console script: completion keys on its name
+    proc = subprocess.run([lms], capture_output=True, text=True, check=False, env={**os.environ, **env})
+    assert set(proc.stdout.split()) == {"spread-to-muscle", "spread-routes"}
 
 
 def test_filters_that_leave_nothing_exit_1(invoke: Invoke, fixture_args: list[str]) -> None:
@@ -86,7 +118,7 @@ def test_debug_shows_the_traceback(invoke: Invoke, fixture_args: list[str]) -> N
     result = invoke("ask", "nope", *fixture_args, "--debug")
     assert result.exit_code == ExitCode.USAGE
     assert "Traceback" in result.stderr
-    assert "Error: unknown topic 'nope'" in result.stderr
+    assert "Error: no topic matches 'nope'" in result.stderr
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,237 @@
+"""Plain-words questions -> topics: normalisation, scoring, and the "clear winner" rule.
+
+A question is normalised (case, punctuation, plurals and simple word forms, the
+abbreviations LMS/uLMS/STS, synonyms such as spread ≈ metastasis, treatment ≈ therapy,
+muscle ≈ skeletal muscle/soft tissue), then scored against each topic. A query word
+found in a topic's slug, title or aliases weighs 3, in its question 2, and in its claims'
+text up to 0.5; each weight is multiplied by the word's rarity across topics (idf), and a
+whole alias found in the question adds 1 per alias word (3 when the question is exactly
+that alias). Typos are corrected to the
+closest known word.
+
+The best topic is a **clear winner** when the runner-up scores less than ``CLOSE`` (0.8)
+times the best; otherwise the candidates are *close* and the caller lists them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from lms_cli.errors import UsageError
+from lms_cli.model import EvidenceBase, Topic
+
+CLOSE = 0.8
+MIN_SCORE = 1.0
+
+_PHRASES = [
+    (re.compile(r"\bsoft[\s-]+tissue\s+sarcomas?\b"), " sarcoma "),
+    (re.compile(r"\bsoft[\s-]+tissues?\b"), " muscle "),
+    (re.compile(r"\bstage\s+(?:4|iv)\b"), " metastasis "),
+    (re.compile(r"\bfirst[\s-]+line\b"), " firstline "),
+    (re.compile(r"\b1st[\s-]+line\b"), " firstline "),
+    (re.compile(r"\b(?:second|2nd|third|3rd|later)[\s-]+lines?\b"), " laterline "),
+    (re.compile(r"\bpet[\s/-]+ct\b"), " pet ct "),
+    (re.compile(r"\blymph[\s-]+nodes?\b"), " lymph "),
+    (re.compile(r"\bhow\s+long\b"), " survival "),
+    (re.compile(r"\bhow\s+(?:does|do|can|is|did)\s+(?:\w+\s+){0,2}?(?:spread|metastasi[sz]e)"), " route metastasis "),
+    (re.compile(r"\bafter\s+(?:the\s+)?(?:firstline|first|doxorubicin|chemo\w*)"), " laterline "),
+]
+
+_SYNONYMS = {
+    **dict.fromkeys(
+        ["spread", "spreads", "spreading", "spreaded", "metastasis", "metastases", "metastasize", "metastasise",
+         "metastasizes", "metastasises", "metastasized", "metastasised", "metastasizing", "metastatic", "mets",
+         "met", "secondaries", "secondary"],
+        "metastasis",
+    ),
+    **dict.fromkeys(
+        ["treatment", "treatments", "treat", "treated", "treating", "therapy", "therapies", "therapeutic",
+         "management", "manage", "managed"],
+        "therapy",
+    ),
+    **dict.fromkeys(["muscle", "muscles", "muscular", "intramuscular", "skeletal"], "muscle"),
+    **dict.fromkeys(["lms", "leiomyosarcoma", "leiomyosarcomas", "leio"], "lms"),
+    **dict.fromkeys(["ulms", "uterus", "uterine", "womb", "gynecologic", "gynaecologic", "gynecological"],
+                    "uterine"),
+    "sts": "sarcoma",
+    **dict.fromkeys(["chemo", "chemotherapy", "chemotherapies"], "chemotherapy"),
+    **dict.fromkeys(["lymphatic", "lymphatics", "nodal", "node", "nodes"], "lymph"),
+    **dict.fromkeys(["bloodstream", "hematogenous", "haematogenous", "blood"], "blood"),
+    **dict.fromkeys(["tumour", "tumours", "tumor", "tumors"], "tumor"),
+    **dict.fromkeys(["radiation", "radiotherapy", "radiosurgery"], "radiotherapy"),
+    **dict.fromkeys(["surgery", "surgical", "operation", "operate", "resection", "resect", "removal", "remove",
+                     "excision"], "surgery"),
+    **dict.fromkeys(["survive", "survival", "surviving", "live", "living", "lifespan", "expectancy"], "survival"),
+    **dict.fromkeys(["scan", "scans", "scanning", "imaging", "image", "images", "radiology"], "imaging"),
+    **dict.fromkeys(["find", "found", "detect", "detected", "detection", "diagnose", "diagnosed"], "detection"),
+    **dict.fromkeys(["parp", "parpi"], "parp"),
+    **dict.fromkeys(["when", "timing", "time"], "timing"),
+    **dict.fromkeys(["prognosis", "prognostic", "outlook", "outcome", "outcomes"], "prognosis"),
+    **dict.fromkeys(["relapse", "relapsed", "refractory", "pretreated", "fail", "fails", "failed", "failure",
+                     "progressed", "progression", "subsequent"], "laterline"),
+    **dict.fromkeys(["immunotherapy", "immune", "checkpoint"], "immunotherapy"),
+    **dict.fromkeys(["where", "site", "sites", "organ", "organs", "location", "locations"], "site"),
+    **dict.fromkeys(["risk", "risks", "likely", "likelihood", "chance", "odds", "predict", "predictor",
+                     "predictors", "factor", "factors"], "risk"),
+}
+
+_STOPWORDS = frozenset({
+    "a", "an", "and", "are", "as", "at", "be", "by", "can", "could", "do", "does", "did", "for", "from", "get",
+    "gets", "got", "has", "have", "how", "i", "if", "in", "into", "is", "it", "its", "me", "my", "of", "on",
+    "or", "our", "should", "so", "that", "the", "their", "them", "there", "they", "this", "to", "was", "we",
+    "what", "which", "who", "whom", "why", "will", "with", "would", "you", "your", "lms", "cancer", "patient",
+    "patients", "people", "person", "about", "any", "vs", "versus", "usually", "typically", "generally",
+    "normally", "commonly",
+})
+
+
+def _stem(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("sses", "xes", "ches", "shes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def tokens(text: str) -> list[str]:
+    """Normalised content words of a text, in order."""
+    text = text.lower().replace("\u2019", "'")
+    text = re.sub(r"'s\b", "", text)
+    for pattern, repl in _PHRASES:
+        text = pattern.sub(repl, text)
+    out = []
+    for raw in re.findall(r"[a-z0-9]+", text):
+        word = _stem(_SYNONYMS.get(raw, raw))
+        word = _SYNONYMS.get(word, word)
+        if word not in _STOPWORDS:
+            out.append(word)
+    return out
+
+
+@dataclass(frozen=True)
+class Candidate:
+    topic: Topic
+    score: float
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """How a query was resolved: the chosen topic (None when none is clear) and the ranking."""
+
+    query: str
+    topic: Topic | None
+    exact: bool
+    ranked: tuple[Candidate, ...]
+    corrections: tuple[tuple[str, str], ...] = ()
+
+
+class TopicIndex:
+    """Token statistics of every topic, built once per evidence base."""
+
+    def __init__(self, base: EvidenceBase) -> None:
+        self.topics = base.topics
+        self.strong: dict[str, set[str]] = {}
+        self.question: dict[str, set[str]] = {}
+        self.claims: dict[str, Counter[str]] = {}
+        self.aliases: dict[str, list[list[str]]] = {}
+        for t in base.topics:
+            self.strong[t.slug] = set(tokens(t.slug.replace("-", " ") + " " + t.title + " " + " ".join(t.aliases)))
+            self.question[t.slug] = set(tokens(t.question))
+            self.aliases[t.slug] = [a for a in (tokens(x) for x in (*t.aliases, t.title)) if a]
+            self.claims[t.slug] = Counter()
+        for c in base.claims:
+            words = tokens(c.statement)
+            for slug in c.topics:
+                if slug in self.claims:
+                    self.claims[slug].update(words)
+        df: Counter[str] = Counter()
+        for t in base.topics:
+            df.update(self.strong[t.slug] | self.question[t.slug] | set(self.claims[t.slug]))
+        n = max(len(base.topics), 1)
+        self.idf = {w: math.log(1 + n / d) for w, d in df.items()}
+        # typos are corrected towards words as typed too ("spred" -> "spread"), then re-normalised
+        self.known = sorted(set(self.idf) | set(_SYNONYMS))
+
+    def correct(self, words: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+        """Replace unknown words by the closest known word (typos), when one is close enough."""
+        fixed, changes = [], []
+        for w in words:
+            if w in self.idf or len(w) < 4 or w.isdigit():
+                fixed.append(w)
+                continue
+            close = difflib.get_close_matches(w, self.known, n=1, cutoff=0.8)
+            if close:
+                changes.append((w, close[0]))
+            fixed.append(close[0] if close else w)
+        return fixed, changes
+
+    def score(self, words: list[str], slug: str) -> float:
+        total = 0.0
+        claims = self.claims[slug]
+        for w in dict.fromkeys(words):
+            idf = self.idf.get(w, 0.0)
+            if w in self.strong[slug]:
+                weight = 3.0
+            elif w in self.question[slug]:
+                weight = 2.0
+            else:
+                weight = 0.5 * min(1.0, claims[w] / 3)
+            total += weight * idf
+        joined = " " + " ".join(words) + " "
+        for alias in self.aliases[slug]:
+            if alias == words:
+                total += 3.0  # the whole question is this alias
+            elif len(alias) > 1 and f" {' '.join(alias)} " in joined:
+                total += 1.0 * len(alias)
+        return total
+
+    def rank(self, words: list[str]) -> list[Candidate]:
+        ranked = [Candidate(t, self.score(words, t.slug)) for t in self.topics]
+        ranked = [c for c in ranked if c.score > 0]
+        return sorted(ranked, key=lambda c: (-c.score, c.topic.slug))
+
+
+def resolve(base: EvidenceBase, query: str, index: TopicIndex | None = None) -> Resolution:
+    """Find the topic a slug or plain-words question is about (topic None when unclear)."""
+    text = query.strip()
+    slugish = re.sub(r"[\s_]+", "-", text.lower()).strip("-?!. ")
+    exact = base.topic(slugish)
+    if exact is not None:
+        return Resolution(query, exact, True, (Candidate(exact, math.inf),))
+    index = index or TopicIndex(base)
+    words, corrections = index.correct(tokens(text))
+    if corrections:  # re-read the corrected text: a fix may complete a phrase ("frist line")
+        for typo, fix in corrections:
+            text = re.sub(rf"\b{re.escape(typo)}\b", fix, text, flags=re.IGNORECASE)
+        words = tokens(text)
+    ranked = tuple(index.rank(words))
+    best = None
+    if ranked and ranked[0].score >= MIN_SCORE and (len(ranked) == 1 or ranked[1].score < CLOSE * ranked[0].score):
+        best = ranked[0].topic
+    return Resolution(query, best, False, ranked, tuple(corrections))
+
+
+def choose(resolution: Resolution, base: EvidenceBase, best: bool = False) -> Topic:
+    """The topic to answer, or a UsageError listing close candidates or suggestions."""
+    if resolution.topic is not None:
+        return resolution.topic
+    ranked = [c for c in resolution.ranked if c.score >= MIN_SCORE]
+    if ranked and best:
+        return ranked[0].topic
+    if ranked:
+        close = [c for c in ranked if c.score >= CLOSE * ranked[0].score]
+        listing = "".join(f"\n  {c.topic.slug:<18} {c.topic.question}" for c in close)
+        raise UsageError(
+            f"{resolution.query!r} matches several topics:{listing}",
+            "ask again with one of these slugs, or add --best to answer the first",
+        )
+    weak = [c.topic.slug for c in resolution.ranked[:3]]
+    near = weak or difflib.get_close_matches(resolution.query.lower(), [t.slug for t in base.topics], n=3, cutoff=0.4)
+    hint = ("nearest topics: " + ", ".join(near)) if near else "run `lms topics` to list them"
+    raise UsageError(f"no topic matches {resolution.query!r}", hint)
