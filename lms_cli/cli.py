@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from lms_cli import __version__
+from lms_cli.cite import CitationStyle
 from lms_cli.cli_common import (
     DebugOpt,
     Env,
@@ -31,6 +32,7 @@ from lms_cli.cli_common import (
     make_filters,
     max_bytes,
 )
+from lms_cli.cli_report import CitationsOpt, cite, report, resolve_format
 from lms_cli.model import RANK_HELP, Query, Rank
 
 RANK_TEXT = "\n".join(f"  {r.value:<15} {RANK_HELP[r]}" for r in Rank)
@@ -98,6 +100,7 @@ def ask(
     since: SinceOpt = None,
     population: PopulationOpt = None,
     fmt: FormatOpt = Format.AUTO,
+    citations: CitationsOpt = CitationStyle.NUMBERS,
     evidence: EvidenceOpt = None,
     no_bundled: NoBundledOpt = False,
     no_cache: NoCacheOpt = False,
@@ -123,7 +126,7 @@ def ask(
             env.warn(f"Answering: {chosen.question} ({chosen.slug})")
         query = Query(chosen.slug, make_filters(min_rank, since, population))
         summary = compose(query, select(base, query.topic, query.filters))
-        out = env.resolve(fmt)
+        out = resolve_format(env, fmt, citations)
         if out is Format.JSON:
             from lms_cli.render import json as render_json
 
@@ -131,7 +134,7 @@ def ask(
         elif out is Format.MARKDOWN:
             from lms_cli.render import markdown
 
-            env.write(markdown.render(summary))
+            env.write(markdown.render(summary, citations))
         else:
             from lms_cli.render import terminal
 
@@ -236,5 +239,8 @@ def main() -> Any:
 
 
 # Command groups defined in their own modules (imported here so `lms --help` lists them).
-# register: refs
-# register: report
+from lms_cli.cli_refs import refs_app  # noqa: E402 - registered after the core commands
+
+app.add_typer(refs_app, name="refs")
+app.command()(report)
+app.command()(cite)

@@ -1,17 +1,23 @@
-"""Evidence directories -> a validated EvidenceBase; every problem reported as FILE:LINE:COL."""
+"""Evidence directories -> a validated EvidenceBase; every problem reported as FILE:LINE:COL.
+
+Parsing is the slow step (PyYAML); ``load(..., cache=DIR)`` hands unchanged files to
+``lms_cli.cache`` instead, and large bases are parsed by worker processes. YAML modules
+are imported only when a file is actually parsed, so a warm start never loads them.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import difflib
+import gc
 import os
 import re
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from lms_cli import yamlsafe
 from lms_cli.errors import EvidenceError, Problem, UsageError
 from lms_cli.model import (
     Claim,
@@ -23,7 +29,10 @@ from lms_cli.model import (
     Section,
     Topic,
 )
-from lms_cli.yamlsafe import LList, LMap
+
+if TYPE_CHECKING:
+    from lms_cli.cache import EvidenceCache, FileRows
+    from lms_cli.yamlsafe import LList, LMap
 
 #: Largest evidence file read, in bytes (LMS_MAX_FILE_BYTES overrides; checked by the CLI).
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -140,6 +149,8 @@ def _kind(value: Any) -> str:
 
 
 def _did_you_mean(word: str, options: Iterable[str]) -> str:
+    import difflib
+
     close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
@@ -231,18 +242,17 @@ def _entry(
                 if not value:
                     raise _Bad("must not be an empty list")
                 converted = []
+                item_pos = cast("LList", value).item_pos  # every list yamlsafe builds is an LList
                 for i, element in enumerate(value):
                     try:
                         converted.append(spec.check(element))
                     except _Bad as bad:
-                        assert isinstance(value, LList)
-                        problems.append(Problem(path, *value.item_pos[i], f"{key}[{i + 1}] {bad}"))
+                        problems.append(Problem(path, *item_pos[i], f"{key}[{i + 1}] {bad}"))
                         ok = False
                 out[key] = tuple(converted)
                 positions[key] = vat
-                if isinstance(value, LList):
-                    for i, p in enumerate(value.item_pos):
-                        positions[f"{key}#{i}"] = p
+                for i, p in enumerate(item_pos):
+                    positions[f"{key}#{i}"] = p
             else:
                 out[key] = spec.check(value)
                 positions[key] = vat
@@ -258,6 +268,9 @@ def _entry(
 
 def parse_file(data: bytes, path: str, *, fast: bool = True) -> FileItems:
     """Validate the fields of one evidence file (cross-file checks come later)."""
+    from lms_cli import yamlsafe
+    from lms_cli.yamlsafe import LList, LMap
+
     result = FileItems([], [], [], [], [])
     text, problem = yamlsafe.decode(data, path)
     if problem:
@@ -337,20 +350,156 @@ def iter_files(root: Path) -> Iterator[Path]:
     yield from sorted(found, key=lambda p: p.relative_to(root).parts)
 
 
+Stamp = tuple[int, int, int, int]
+"""What ``os.stat`` says of a file that changes when it is edited: size, mtime, ctime, inode."""
+
+
+def stamp_of(st: os.stat_result) -> Stamp:
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def _problem_items(path: str, message: str) -> FileItems:
+    return FileItems([], [], [], [Problem(path, 1, 1, message)], [])
+
+
+def read_bytes(path: Path, shown: str, max_bytes: int) -> tuple[bytes | None, Stamp | None, FileItems | None]:
+    """A file's bytes and stamp, or a FileItems holding why it cannot be read (too big, unreadable)."""
+    try:
+        st = os.stat(path)
+        if st.st_size > max_bytes:
+            return None, None, _problem_items(
+                shown, f"file is {st.st_size} bytes, over the limit of {max_bytes} (set LMS_MAX_FILE_BYTES to raise it)"
+            )
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        return None, None, _problem_items(shown, f"cannot read file: {exc.strerror or exc}")
+    return data, stamp_of(st), None
+
+
 def read_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> FileItems:
     """Read and validate one file; unreadable and oversized files become problems."""
     shown = str(path)
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            return FileItems([], [], [], [Problem(
-                shown, 1, 1,
-                f"file is {size} bytes, over the limit of {max_bytes} (set LMS_MAX_FILE_BYTES to raise it)",
-            )], [])
-        data = path.read_bytes()
-    except OSError as exc:
-        return FileItems([], [], [], [Problem(shown, 1, 1, f"cannot read file: {exc.strerror or exc}")], [])
+    data, _, failed = read_bytes(path, shown, max_bytes)
+    if failed is not None:
+        return failed
+    assert data is not None
     return parse_file(data, shown)
+
+
+def digest(data: bytes) -> str:
+    """The content hash the cache compares when a file's stamp cannot be trusted."""
+    import hashlib
+
+    return hashlib.blake2b(data, digest_size=20).hexdigest()
+
+
+@dataclass
+class Parsed:
+    """One file as parsed now, with what the cache needs to recognise it later.
+
+    ``items`` is None when a worker process sent the file's cache rows instead (a clean
+    file); ``digest`` and ``stamp`` are None when the file could not be read.
+    """
+
+    shown: str
+    items: FileItems | None
+    stamp: Stamp | None
+    read_ns: int
+    digest: str | None
+    rows: FileRows | None = None
+
+    def file_items(self) -> FileItems:
+        if self.items is None:
+            from lms_cli import cache
+
+            assert self.rows is not None
+            self.items = cache.decode(self.rows, self.shown)
+        return self.items
+
+
+def parse_path(path: Path, shown: str, max_bytes: int, data: bytes | None = None,
+               stamp: Stamp | None = None, read_ns: int | None = None) -> Parsed:
+    """Read (unless ``data`` is given) and parse one file, noting its stamp and content hash."""
+    if data is None:
+        read_ns = time.time_ns()  # before reading: a write after this instant is a later version
+        data, stamp, failed = read_bytes(path, shown, max_bytes)
+        if failed is not None:
+            return Parsed(shown, failed, None, read_ns, None)
+    assert data is not None and read_ns is not None
+    return Parsed(shown, parse_file(data, shown), stamp, read_ns, digest(data))
+
+
+def _parse_in_worker(job: tuple[str, str, int]) -> Parsed:
+    path, shown, max_bytes = job
+    with gc_paused():
+        parsed = parse_path(Path(path), shown, max_bytes)
+        items = parsed.items
+        if items is not None and not items.problems and parsed.digest is not None:
+            from lms_cli import cache
+
+            # Plain tuples cross the process boundary faster than model objects, and
+            # they are what the cache stores anyway.
+            parsed.rows = cache.encode(items)
+            parsed.items = None
+    return parsed
+
+
+#: Parse in worker processes when the files to parse total at least this many bytes.
+PARALLEL_BYTES = 3 * 1024 * 1024
+
+
+def workers(paths: Sequence[Path], jobs: int | None) -> int:
+    """How many processes should parse ``paths``: ``jobs`` if given, else by size and CPUs."""
+    if jobs is not None:
+        return max(1, min(jobs, len(paths)))
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        cpus = os.cpu_count() or 1
+    if cpus < 2 or len(paths) < 2:
+        return 1
+    total = 0
+    for path in paths:
+        try:
+            total += os.stat(path).st_size
+        except OSError:
+            continue
+    return min(cpus, len(paths)) if total >= PARALLEL_BYTES else 1
+
+
+def parse_paths(paths: Sequence[Path], max_bytes: int, jobs: int | None = None) -> list[Parsed]:
+    """Parse files in order, in worker processes when they are big enough to pay for them."""
+    count = workers(paths, jobs)
+    if count <= 1:
+        with gc_paused():
+            return [parse_path(p, str(p), max_bytes) for p in paths]
+    import multiprocessing
+    import threading
+    from concurrent.futures import ProcessPoolExecutor
+
+    # fork is cheap (nothing is re-imported) but unsafe once threads run; spawn otherwise.
+    methods = multiprocessing.get_all_start_methods()
+    method = "fork" if "fork" in methods and threading.active_count() == 1 else "spawn"
+    jobs_list = [(str(p), str(p), max_bytes) for p in paths]
+    with ProcessPoolExecutor(count, mp_context=multiprocessing.get_context(method)) as pool:
+        return list(pool.map(_parse_in_worker, jobs_list))
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many acyclic objects.
+
+    Parsing allocates millions of dicts, lists and dataclasses that form no cycles; the
+    collector's repeated full passes over them cost a fifth of a cold load at 10^5 claims.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def sources(bundled: bool, user_dirs: Sequence[Path]) -> list[Path]:
@@ -365,18 +514,59 @@ def sources(bundled: bool, user_dirs: Sequence[Path]) -> list[Path]:
     return roots
 
 
-def load(roots: Sequence[Path], max_bytes: int = MAX_FILE_BYTES,
-         reader: Callable[[Path, int], FileItems] | None = None) -> EvidenceBase:
-    """Load and cross-check every evidence file under ``roots``; raise EvidenceError on problems."""
-    read = reader or read_file
-    parts: list[FileItems] = []
+def listing(roots: Sequence[Path]) -> tuple[list[Path], list[Problem]]:
+    """Every evidence file under ``roots`` in load order, and a problem for each root without any."""
+    files: list[Path] = []
     problems: list[Problem] = []
     for root in roots:
-        files = list(iter_files(root))
-        if not files:
+        found = list(iter_files(root))
+        if not found:
             problems.append(Problem(str(root), 1, 1, "no .yaml or .yml evidence files here"))
-        parts.extend(read(f, max_bytes) for f in files)
-    return combine(parts, problems)
+        files.extend(found)
+    return files, problems
+
+
+def load(
+    roots: Sequence[Path],
+    max_bytes: int = MAX_FILE_BYTES,
+    reader: Callable[[Path, int], FileItems] | None = None,
+    *,
+    cache: EvidenceCache | Path | None = None,
+    topic: str | None = None,
+    jobs: int | None = None,
+) -> EvidenceBase:
+    """Load and cross-check every evidence file under ``roots``; raise EvidenceError on problems.
+
+    ``cache``: an EvidenceCache or its directory; unchanged files are then not parsed
+    again (a custom ``reader`` is never cached). ``topic``: return only what that topic's
+    summary needs (see ``for_topic``) -- with a warm cache, only that is read. ``jobs``:
+    worker processes for parsing (default: by size and CPU count).
+    """
+    files, problems = listing(roots)
+    if cache is not None and reader is None:
+        from lms_cli.cache import EvidenceCache
+
+        store = cache if isinstance(cache, EvidenceCache) else EvidenceCache(Path(cache))
+        return store.load(roots, files, problems, max_bytes, topic=topic, jobs=jobs)
+    with gc_paused():
+        if reader is not None:
+            parts = [reader(f, max_bytes) for f in files]
+        else:
+            parts = [p.file_items() for p in parse_paths(files, max_bytes, jobs)]
+        base = combine(parts, problems)
+    return for_topic(base, topic) if topic is not None else base
+
+
+def for_topic(base: EvidenceBase, slug: str) -> EvidenceBase:
+    """The part of a validated base one topic's summary needs.
+
+    Every topic (so an unknown slug still gets suggestions), the claims about ``slug``
+    and the references they cite, each in base order: ``select`` on ``slug`` gives the
+    same result as on the whole base.
+    """
+    claims = tuple(c for c in base.claims if slug in c.topics)
+    cited = {r for c in claims for r in c.cites}
+    return EvidenceBase(base.topics, tuple(r for r in base.references if r.id in cited), claims)
 
 
 def combine(parts: Sequence[FileItems], problems: list[Problem] | None = None) -> EvidenceBase:

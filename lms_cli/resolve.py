@@ -235,3 +235,35 @@ def choose(resolution: Resolution, base: EvidenceBase, best: bool = False) -> To
     near = weak or difflib.get_close_matches(resolution.query.lower(), [t.slug for t in base.topics], n=3, cutoff=0.4)
     hint = ("nearest topics: " + ", ".join(near)) if near else "run `lms topics` to list them"
     raise UsageError(f"no topic matches {resolution.query!r}", hint)
+
+
+@dataclass(frozen=True)
+class Match:
+    claim_id: str
+    score: float
+
+
+def search(base: EvidenceBase, query: str, index: TopicIndex | None = None) -> list[Match]:
+    """Claims whose text matches the query words, best first (ties keep file order).
+
+    A claim matches when it contains at least half of the query's content words
+    (after normalisation and typo correction); each matching word counts its rarity
+    across topics.
+    """
+    index = index or TopicIndex(base)
+    words, corrections = index.correct(tokens(query))
+    if corrections:
+        for typo, fix in corrections:
+            query = re.sub(rf"\b{re.escape(typo)}\b", fix, query, flags=re.IGNORECASE)
+        words = tokens(query)
+    wanted = list(dict.fromkeys(words))
+    if not wanted:
+        return []
+    need = math.ceil(len(wanted) / 2)
+    matches = []
+    for claim in base.claims:
+        have = set(tokens(claim.statement))
+        hits = [w for w in wanted if w in have]
+        if len(hits) >= need:
+            matches.append(Match(claim.id, sum(index.idf.get(w, 1.0) for w in hits)))
+    return sorted(matches, key=lambda m: -m.score)  # stable: ties stay in file order

@@ -68,6 +68,7 @@ class LList(list[Any]):
 class _Frame:
     container: LMap | LList
     anchor: str | None
+    is_list: bool
     size: int = 1
     key: Any = None
     key_at: Pos | None = None
@@ -99,6 +100,22 @@ def _pos(mark: Any) -> Pos:
 
 
 _STR_TAG = "tag:yaml.org,2002:str"
+_INT_TAG = "tag:yaml.org,2002:int"
+
+# The implicit tag of a plain scalar depends on its text alone (no path resolvers are
+# registered): ids, slugs and section names repeat thousands of times in a large base.
+_resolved: dict[str, str] = {}
+_RESOLVED_MAX = 50_000
+
+
+def _resolve_plain(value: str) -> str:
+    tag = _resolved.get(value)
+    if tag is None:
+        tag = _resolver.resolve(ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
+        if len(_resolved) >= _RESOLVED_MAX:
+            _resolved.clear()
+        _resolved[value] = tag
+    return tag
 
 
 def _scalar(ev: yaml.ScalarEvent) -> Any:
@@ -106,88 +123,68 @@ def _scalar(ev: yaml.ScalarEvent) -> Any:
     if tag is None or tag == "!":
         if ev.style:  # quoted or block scalars are text: skip the resolver (the hot path)
             return ev.value
-        tag = _resolver.resolve(ScalarNode, ev.value, ev.implicit)  # type: ignore[no-untyped-call]
+        tag = (_resolve_plain(ev.value) if ev.implicit[0]
+               else _resolver.resolve(ScalarNode, ev.value, ev.implicit))  # type: ignore[no-untyped-call]
         if tag == _STR_TAG:
             return ev.value
+        if tag == _INT_TAG:
+            text = ev.value
+            # plain decimal without a leading zero (which YAML 1.1 reads as octal): int() agrees
+            if text.isascii() and text.isdigit() and (text[0] != "0" or len(text) == 1):
+                return int(text)
     if tag == "tag:yaml.org,2002:merge":
         raise _Abort(_pos(ev.start_mark), "merge keys (<<) are not supported")
     if tag not in _ALLOWED_SCALAR_TAGS:
         raise _Abort(_pos(ev.start_mark), f"tag {tag!r} is not allowed in evidence files")
     node = ScalarNode(tag, ev.value, style=ev.style)
     try:
-        return _constructor.construct_object(node)
+        # The tag's constructor itself: construct_object() would keep every node in its
+        # memo for the life of the process.
+        return _constructor.yaml_constructors[tag](_constructor, node)
     except (ConstructorError, ValueError):
         # e.g. a date-like 2026-13-01: keep the text and let the field's checker say why
         return ev.value
 
 
 def _build(events: Any, max_depth: int, max_alias_nodes: int, problems: list[Problem], path: str) -> Any:
+    # One flat loop over the event stream; attaching a value to its parent is inlined
+    # because it runs for every value in the file (the cold-load hot path).
     stack: list[_Frame] = []
     anchors: dict[str, tuple[Any, int]] = {}
     open_anchors: set[str] = set()
     documents = 0
     root: Any = None
     alias_nodes = 0
-
-    def attach(value: Any, size: int, at: Pos) -> None:
-        nonlocal root
-        if not stack:
-            root = value
-            return
-        frame = stack[-1]
-        frame.size += size
-        box = frame.container
-        if isinstance(box, LList):
-            box.append(value)
-            box.item_pos.append(at)
-        elif not frame.has_key:
-            if not isinstance(value, str) or isinstance(value, (LMap, LList)):
-                raise _Abort(at, f"mapping keys must be text, not {type(value).__name__}")
-            frame.drop = value in box
-            if frame.drop:
-                first = box.key_pos[value]
-                problems.append(
-                    Problem(path, *at, f"duplicate key {value!r} (first at line {first[0]})")
-                )
-            frame.key, frame.key_at, frame.has_key = value, at, True
-        elif frame.drop:  # the first of duplicate keys wins; the problem is already recorded
-            frame.has_key = frame.drop = False
-        else:
-            key = frame.key
-            box[key] = value
-            assert frame.key_at is not None
-            box.key_pos[key] = frame.key_at
-            box.val_pos[key] = at
-            frame.has_key = False
-
+    scalar_event = yaml.ScalarEvent
     for ev in events:
-        if isinstance(ev, yaml.DocumentStartEvent):
-            documents += 1
-            if documents > 1:
-                raise _Abort(_pos(ev.start_mark), "only one YAML document is allowed per file")
-        elif isinstance(ev, yaml.ScalarEvent):
+        kind = type(ev)
+        if kind is scalar_event:
             value = _scalar(ev)
+            mark = ev.start_mark
+            at = (mark.line + 1, mark.column + 1)
             if ev.anchor:
                 anchors[ev.anchor] = (value, 1)
-            attach(value, 1, _pos(ev.start_mark))
-        elif isinstance(ev, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            size = 1
+        elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+            frame = stack.pop()
+            value = frame.container
+            size = frame.size
+            at = value.pos
+            if frame.anchor:
+                open_anchors.discard(frame.anchor)
+                anchors[frame.anchor] = (value, size)
+        elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
             at = _pos(ev.start_mark)
-            mapping = isinstance(ev, yaml.MappingStartEvent)
+            mapping = kind is yaml.MappingStartEvent
             if ev.tag not in (None, "!", _MAP_TAG if mapping else _SEQ_TAG):
                 raise _Abort(at, f"tag {ev.tag!r} is not allowed in evidence files")
             if len(stack) >= max_depth:
                 raise _Abort(at, f"nesting deeper than {max_depth} levels")
-            container: LMap | LList = LMap(at) if mapping else LList(at)
             if ev.anchor:
                 open_anchors.add(ev.anchor)
-            stack.append(_Frame(container, ev.anchor))
-        elif isinstance(ev, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            frame = stack.pop()
-            if frame.anchor:
-                open_anchors.discard(frame.anchor)
-                anchors[frame.anchor] = (frame.container, frame.size)
-            attach(frame.container, frame.size, frame.container.pos)
-        elif isinstance(ev, yaml.AliasEvent):
+            stack.append(_Frame(LMap(at) if mapping else LList(at), ev.anchor, not mapping))
+            continue
+        elif kind is yaml.AliasEvent:
             at = _pos(ev.start_mark)
             if ev.anchor in open_anchors:
                 raise _Abort(at, f"alias *{ev.anchor} refers to itself")
@@ -197,7 +194,41 @@ def _build(events: Any, max_depth: int, max_alias_nodes: int, problems: list[Pro
             alias_nodes += size
             if alias_nodes > max_alias_nodes:
                 raise _Abort(at, f"aliases expand to more than {max_alias_nodes} values")
-            attach(value, size, at)
+        elif kind is yaml.DocumentStartEvent:
+            documents += 1
+            if documents > 1:
+                raise _Abort(_pos(ev.start_mark), "only one YAML document is allowed per file")
+            continue
+        else:
+            continue
+        # attach `value` (`size` values, written at `at`) to the open container
+        if not stack:
+            root = value
+            continue
+        frame = stack[-1]
+        frame.size += size
+        box = frame.container
+        if frame.is_list:
+            box.append(value)  # type: ignore[union-attr]
+            box.item_pos.append(at)  # type: ignore[union-attr]
+        elif not frame.has_key:
+            if not isinstance(value, str) or isinstance(value, (LMap, LList)):
+                raise _Abort(at, f"mapping keys must be text, not {type(value).__name__}")
+            frame.drop = value in box
+            if frame.drop:
+                first = box.key_pos[value]  # type: ignore[union-attr]
+                problems.append(
+                    Problem(path, *at, f"duplicate key {value!r} (first at line {first[0]})")
+                )
+            frame.key, frame.key_at, frame.has_key = value, at, True
+        elif frame.drop:  # the first of duplicate keys wins; the problem is already recorded
+            frame.has_key = frame.drop = False
+        else:
+            key = frame.key
+            box[key] = value
+            box.key_pos[key] = frame.key_at  # type: ignore[union-attr,assignment]
+            box.val_pos[key] = at  # type: ignore[union-attr]
+            frame.has_key = False
     return root
 
 
@@ -228,7 +259,11 @@ def parse(
     for loader in dict.fromkeys(loaders):  # the same loader twice when libyaml is absent
         problems: list[Problem] = []
         try:
-            return _build(yaml.parse(text, Loader=loader), max_depth, max_alias_nodes, problems, path), problems
+            parser = loader(text)
+            try:
+                return _build(iter(parser.get_event, None), max_depth, max_alias_nodes, problems, path), problems
+            finally:
+                parser.dispose()
         except _Abort as exc:
             return None, [*problems, Problem(path, exc.pos[0], exc.pos[1], exc.message)]
         except yaml.YAMLError as exc:

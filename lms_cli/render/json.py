@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from lms_cli.browse import Detail, TopicRow
-from lms_cli.model import Claim, Glance, Reference, Summary, Topic
+from lms_cli.model import Claim, Glance, Reference, Summary, SummarySection, Topic
 from lms_cli.render import disclaimer
 
 SCHEMA_VERSION = 1
@@ -33,6 +33,27 @@ def glance_dict(glance: Glance) -> dict[str, Any]:
     }
 
 
+def sections_list(parts: tuple[SummarySection, ...]) -> list[dict[str, Any]]:
+    """Summary sections with their claims (citations as reference numbers); shared with reports."""
+    return [
+        {
+            "name": part.section.value,
+            "heading": part.section.heading,
+            "claims": [
+                {
+                    "id": c.claim.id,
+                    "statement": c.claim.statement,
+                    "rank": c.rank.value,
+                    "population": c.claim.population.value,
+                    "citations": list(c.numbers),
+                }
+                for c in part.claims
+            ],
+        }
+        for part in parts
+    ]
+
+
 def summary_dict(summary: Summary) -> dict[str, Any]:
     reviewed = summary.reviewed_through.isoformat() if summary.reviewed_through else None
     return {
@@ -43,23 +64,7 @@ def summary_dict(summary: Summary) -> dict[str, Any]:
             "title": summary.topic.title,
             "question": summary.topic.question,
         },
-        "sections": [
-            {
-                "name": part.section.value,
-                "heading": part.section.heading,
-                "claims": [
-                    {
-                        "id": c.claim.id,
-                        "statement": c.claim.statement,
-                        "rank": c.rank.value,
-                        "population": c.claim.population.value,
-                        "citations": list(c.numbers),
-                    }
-                    for c in part.claims
-                ],
-            }
-            for part in summary.sections
-        ],
+        "sections": sections_list(summary.sections),
         "references": [{"number": e.number, **reference_dict(e.reference)} for e in summary.references],
         "glance": glance_dict(summary.glance),
         "reviewed_through": reviewed,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from lms_cli.browse import Detail, TopicRow
-from lms_cli.cite import vancouver
+from lms_cli.cite import CitationStyle, vancouver
 from lms_cli.model import Claim, NumberedReference, Reference, Section, Summary, SummarySection, Topic
 from lms_cli.render import LEGEND, clean, disclaimer, filters_line, glance_lines, split_stop
 
@@ -26,16 +27,42 @@ def citation(numbers: tuple[int, ...]) -> str:
     return "[" + ", ".join(str(n) for n in numbers) + "]"
 
 
+# pandoc's bare citation key (simpleCiteIdentifier): a word character, then word characters
+# with single punctuation marks between them; any other key is written @{key}. ASCII only,
+# so non-ASCII keys take the braced form, which pandoc always accepts.
+_BARE_KEY = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_]|[:.#$%&\-+?<>~/](?=[A-Za-z0-9_])|[:/](?=/))*")
+
+
+def pandoc_key(key: str) -> str:
+    """`@key` as pandoc reads it: bare when pandoc would read the whole key, else `@{key}`."""
+    return f"@{key}" if _BARE_KEY.fullmatch(key) else f"@{{{key}}}"
+
+
+def pandoc_citation(keys: tuple[str, ...]) -> str:
+    return "[" + "; ".join(pandoc_key(k) for k in keys) + "]"
+
+
+Mark = Callable[[tuple[int, ...]], str]
+
+
+def marker(refs: tuple[NumberedReference, ...], style: CitationStyle) -> Mark:
+    """How citations are written: `[1, 2]`, or `[@pmid:1; @doi:...]` for pandoc --citeproc."""
+    if style is CitationStyle.NUMBERS:
+        return citation
+    keys = {e.number: e.reference.key for e in refs}
+    return lambda numbers: pandoc_citation(tuple(keys[n] for n in numbers))
+
+
 def cited(statement: str, mark: str) -> str:
     """The escaped statement with its citation mark before the closing full stop."""
     body, stop = split_stop(clean(statement))
     return f"{escape(body)} {mark}{stop}"
 
 
-def section_lines(part: SummarySection, level: int = 2) -> list[str]:
+def section_lines(part: SummarySection, level: int = 2, mark: Mark = citation) -> list[str]:
     """One section: the answer as a paragraph, the others as bullet lists."""
     lines = ["#" * level + " " + part.section.heading, ""]
-    items = [cited(c.claim.statement, citation(c.numbers)) for c in part.claims]
+    items = [cited(c.claim.statement, mark(c.numbers)) for c in part.claims]
     if part.section is Section.ANSWER:
         lines.append(" ".join(items))
     else:
@@ -50,24 +77,31 @@ def reference_line(entry: NumberedReference) -> str:
     return f"{entry.number}. {escape(vancouver(ref))} {extra}"
 
 
-def reference_lines(refs: tuple[NumberedReference, ...], level: int = 2) -> list[str]:
+def reference_lines(
+    refs: tuple[NumberedReference, ...], level: int = 2, style: CitationStyle = CitationStyle.NUMBERS
+) -> list[str]:
+    """The numbered reference list; for pandoc, the div where --citeproc puts its bibliography."""
     lines = ["#" * level + " References", ""]
-    lines.extend(reference_line(e) for e in refs)
+    if style is CitationStyle.PANDOC:
+        lines += ["::: {#refs}", ":::"]
+    else:
+        lines.extend(reference_line(e) for e in refs)
     lines += ["", f"*{LEGEND}*", ""]
     return lines
 
 
-def render(summary: Summary) -> str:
+def render(summary: Summary, citations: CitationStyle = CitationStyle.NUMBERS) -> str:
     """The whole summary as a Markdown document ending in a newline."""
+    mark = marker(summary.references, citations)
     lines = [f"# {escape(summary.topic.question)}", ""]
     for part in summary.sections:
-        lines.extend(section_lines(part))
+        lines.extend(section_lines(part, mark=mark))
     lines += ["## Evidence at a glance", ""]
     lines.extend(f"- {line}" for line in glance_lines(summary.glance))
     if (filters := filters_line(summary)) is not None:
         lines.append(f"- {filters}")
     lines.append("")
-    lines.extend(reference_lines(summary.references))
+    lines.extend(reference_lines(summary.references, style=citations))
     reviewed = summary.reviewed_through.isoformat() if summary.reviewed_through else None
     lines += ["---", "", f"*{disclaimer(reviewed)}*", ""]
     return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Benchmarks: synthetic evidence bases and the scripts that time lms against its floors."""

@@ -1,0 +1,304 @@
+"""`lms refs`: verify the base's references against PubMed and Crossref, fetch and add new ones.
+
+The command layer: it reads the service settings from the environment into a
+``pubmed.Config``, draws a progress bar on a terminal and maps outcomes to exit codes.
+httpx (through ``lms_cli.pubmed``) and Rich are imported inside the commands only, so
+importing this module (which ``lms --help`` and ``lms ask`` do) stays cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
+from urllib.parse import urlsplit
+
+import typer
+
+from lms_cli.cli_common import (
+    DebugOpt,
+    Env,
+    EvidenceOpt,
+    Format,
+    FormatOpt,
+    NoBundledOpt,
+    NoCacheOpt,
+    boundary,
+    cache_root,
+    load_base,
+)
+from lms_cli.errors import ExitCode, ServiceError, UsageError
+from lms_cli.model import Rank
+
+if TYPE_CHECKING:
+    from lms_cli.pubmed import Config
+    from lms_cli.refs import Lookup, Result, Work
+
+#: More references than this on a terminal get a progress bar.
+PROGRESS_MIN = 5
+
+refs_app = typer.Typer(
+    name="refs",
+    help=(
+        "Check references against PubMed and Crossref, and fetch or add new ones.\n\n"
+        "\b\nExamples:\n"
+        "  lms refs verify\n"
+        "  lms refs fetch 35835135 10.1200/JCO.2014.58.3781 PMC3657306\n"
+        "  lms refs add 35835135 --to my-evidence/refs.yaml"
+    ),
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+OfflineOpt = Annotated[
+    bool, typer.Option("--offline", help="Answer from the cache only, and say what was not cached.")
+]
+IdsArg = Annotated[
+    list[str], typer.Argument(metavar="ID...", help="PMIDs, DOIs or PMCIDs, e.g. 35835135 10.1056/x PMC3657306.")
+]
+DesignOpt = Annotated[
+    Rank | None,
+    typer.Option("--design", case_sensitive=False,
+                 help="The rank of the new entries (else guessed from PubMed publication types)."),
+]
+
+
+def service_config(env: Env, offline: bool, refresh: bool = False) -> Config:
+    """Service URLs, contact address and API key from the environment; the cache under cache_root."""
+    from lms_cli import pubmed
+
+    e = env.environ
+    urls = {}
+    for name, default in (("LMS_EUTILS_URL", pubmed.EUTILS_URL), ("LMS_CROSSREF_URL", pubmed.CROSSREF_URL),
+                          ("LMS_IDCONV_URL", pubmed.IDCONV_URL)):
+        url = e.get(name) or default
+        try:
+            host = urlsplit(url).hostname
+        except ValueError:
+            host = None
+        if not url.startswith(("http://", "https://")) or not host:
+            raise UsageError(f"{name} must be an http:// or https:// URL, not {url!r}")
+        urls[name] = url
+    return pubmed.Config(
+        eutils_url=urls["LMS_EUTILS_URL"],
+        crossref_url=urls["LMS_CROSSREF_URL"],
+        idconv_url=urls["LMS_IDCONV_URL"],
+        email=e.get("LMS_EMAIL") or None,
+        api_key=e.get("NCBI_API_KEY") or None,
+        cache_dir=cache_root(env) / "services",
+        offline=offline,
+        refresh=refresh,
+    )
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+@contextmanager
+def progress_bar(env: Env, total: int, what: str) -> Iterator[Callable[[int], None] | None]:
+    """A Rich progress bar on stderr when it is a terminal and there is enough to wait for."""
+    if total <= PROGRESS_MIN or not _is_terminal(env.stderr):
+        yield None
+        return
+    from rich.console import Console  # noqa: TID251 - only on a terminal, only in this command
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: TID251
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(file=env.stderr), transient=True) as bar:
+        task = bar.add_task(what, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+def _email_warning(env: Env, config: Config, requests: int) -> None:
+    if requests and not config.email:
+        env.warn("Warning: LMS_EMAIL is not set; NCBI and Crossref ask for a contact address "
+                 "(export LMS_EMAIL=you@example.org).")
+
+
+def _listed(names: Sequence[str], limit: int = 10) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+STATUS_STYLE = {
+    "verified": "green",
+    "mismatch": "yellow",
+    "not-found": "red",
+    "retracted": "bold red",
+    "unchecked": "dim",
+}
+
+
+def results_table(results: Sequence[Result]) -> Any:
+    """The verify results as a Rich table (service text is never read as markup)."""
+    from rich.console import Group  # noqa: TID251 - rich output only
+    from rich.table import Table  # noqa: TID251
+    from rich.text import Text  # noqa: TID251
+
+    from lms_cli import refs
+    from lms_cli.render import clean
+
+    table = Table(box=None, header_style="bold")
+    table.add_column("Reference", no_wrap=True)
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Details")
+    for r in results:
+        table.add_row(Text(r.reference.id), Text(r.status.value, style=STATUS_STYLE[r.status.value]),
+                      Text(clean(refs.describe(r))))
+    return Group(table, Text(), Text(refs.summary_line(results)))
+
+
+@refs_app.command()
+def verify(
+    offline: OfflineOpt = False,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Ask the services again even when a cached answer is fresh.")
+    ] = False,
+    fmt: FormatOpt = Format.AUTO,
+    evidence: EvidenceOpt = None,
+    no_bundled: NoBundledOpt = False,
+    no_cache: NoCacheOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Check every reference: PMIDs against PubMed (ESummary), DOI-only ones against Crossref.
+
+    Compares title, year, journal, first author and DOI/PMID, and flags retractions.
+    Exit 0 when all are verified, 4 when a service could not be reached, else 1.
+    """
+    env = Env.current()
+    with boundary(debug):
+        from lms_cli import pubmed, refs
+
+        base = load_base(env, evidence, no_bundled, no_cache)
+        config = service_config(env, offline, refresh)
+        with pubmed.Client(config) as client, \
+                progress_bar(env, len(base.references), "Checking references") as advance:
+            lookups = client.lookup_references(base.references, advance)
+        results = [refs.check(r, lookups[r.id]) for r in base.references]
+        out = env.resolve(fmt)
+        if out is Format.JSON:
+            env.write(refs.report_json(results))
+        elif out is Format.MARKDOWN:
+            env.write(refs.report_markdown(results))
+        else:
+            env.print_rich(results_table(results))
+        _email_warning(env, config, client.requests)
+        missing = [r.reference.id for r in results if r.status is refs.Status.UNCHECKED and not r.unreachable]
+        if missing:
+            env.warn(f"Warning: offline, and nothing cached for {len(missing)} reference"
+                     f"{'s' if len(missing) != 1 else ''}: {_listed(missing)}; run without --offline to check them.")
+        failed = [r for r in results if r.unreachable]
+        if failed:
+            reasons = list(dict.fromkeys(r.detail or r.source for r in failed))
+            raise ServiceError(
+                f"{len(failed)} reference{'s' if len(failed) != 1 else ''} could not be checked: " + "; ".join(reasons),
+                "check the network (or LMS_EUTILS_URL / LMS_CROSSREF_URL); --offline answers from the cache",
+            )
+        if any(r.status is not refs.Status.VERIFIED for r in results):
+            raise typer.Exit(int(ExitCode.NO_RESULTS))
+
+
+def _works(config: Config, ids: Sequence[str], env: Env) -> list[Work]:
+    """Metadata for each ID typed, or one error naming every ID without it."""
+    from lms_cli import pubmed, refs
+
+    parsed = [refs.parse_identifier(i) for i in ids]
+    with pubmed.Client(config) as client:
+        lookups: list[Lookup] = client.works(parsed)
+    _email_warning(env, config, client.requests)
+    shown = [f"{kind.value} {value}" for kind, value in parsed]
+    failed = [(s, lk) for s, lk in zip(shown, lookups, strict=True) if lk.state is refs.LookupState.FAILED]
+    if failed:
+        raise ServiceError("; ".join(dict.fromkeys(lk.detail or lk.service for _, lk in failed)),
+                           "check the network, or the LMS_*_URL settings")
+    uncached = [s for s, lk in zip(shown, lookups, strict=True) if lk.state is refs.LookupState.NOT_CACHED]
+    if uncached:
+        raise ServiceError(f"offline, and nothing cached for {_listed(uncached)}", "run without --offline")
+    unknown = [f"{s} ({lk.service})" for s, lk in zip(shown, lookups, strict=True)
+               if lk.state is refs.LookupState.NOT_FOUND]
+    if unknown:
+        raise UsageError(f"no record for {_listed(unknown)}", "check the identifier")
+    return [lk.work for lk in lookups if lk.work is not None]
+
+
+def _design_warning(env: Env, entries: Sequence[Any]) -> None:
+    unknown = [e.id for e in entries if e.design is None]
+    if unknown:
+        env.warn(f"Warning: the metadata does not tell the design of {_listed(unknown)}: "
+                 "set it by hand (or pass --design RANK).")
+
+
+@refs_app.command()
+def fetch(
+    ids: IdsArg,
+    design: DesignOpt = None,
+    offline: OfflineOpt = False,
+    evidence: EvidenceOpt = None,
+    no_bundled: NoBundledOpt = False,
+    no_cache: NoCacheOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Print ready-to-paste YAML reference entries (paste them under a `references:` key).
+
+    Authors complete, NLM journal abbreviation and DOI from PubMed; a DOI that PubMed does
+    not know is fetched from Crossref; a PMCID goes through the PMC ID converter. Ids are
+    picked so they do not clash with the loaded base.
+    """
+    env = Env.current()
+    with boundary(debug):
+        from lms_cli import refs
+
+        base = load_base(env, evidence, no_bundled, no_cache)
+        works = _works(service_config(env, offline), ids, env)
+        taken = {t.slug for t in base.topics} | {r.id for r in base.references} | {c.id for c in base.claims}
+        entries = refs.make_entries(works, taken, design)
+        env.write(refs.entries_yaml(entries))
+        _design_warning(env, entries)
+
+
+@refs_app.command()
+def add(
+    ids: IdsArg,
+    to: Annotated[Path, typer.Option("--to", metavar="FILE", help="The evidence file to append to (made if absent).")],
+    design: DesignOpt = None,
+    entry_id: Annotated[
+        str | None, typer.Option("--id", metavar="ID", help="The new reference's id (only with one ID).")
+    ] = None,
+    offline: OfflineOpt = False,
+    evidence: EvidenceOpt = None,
+    no_bundled: NoBundledOpt = False,
+    no_cache: NoCacheOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Append reference entries to an evidence file, atomically, keeping its text and comments.
+
+    A paper already in the base or the file (same id, PMID or DOI) is refused with exit 3 and
+    nothing is written.
+    """
+    env = Env.current()
+    with boundary(debug):
+        from lms_cli import load, refs
+
+        if entry_id is not None:
+            if len(ids) != 1:
+                raise UsageError("--id names one reference: give exactly one ID with it")
+            if not load.ID_RE.match(entry_id):
+                raise UsageError(f"{entry_id!r} is not a valid id", "use lowercase letters, digits, '-', '_', '.'")
+        if to.is_dir():
+            raise UsageError(f"--to needs a file, not the directory {to}")
+        base = load_base(env, evidence, no_bundled, no_cache)
+        works = _works(service_config(env, offline), ids, env)
+        taken = {t.slug for t in base.topics} | {r.id for r in base.references} | {c.id for c in base.claims}
+        if to.exists():
+            taken |= {r.id for r in load.read_file(to).references}
+        entries = refs.make_entries(works, taken, design, entry_id)
+        refs.add_to_file(to, entries, base)
+        env.write("".join(f"Added {e.id} ({_ident(e.work)}) to {to}\n" for e in entries))
+
+
+def _ident(work: Work) -> str:
+    return f"PMID {work.pmid}" if work.pmid else f"DOI {work.doi}"

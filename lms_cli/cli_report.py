@@ -1,0 +1,206 @@
+"""The `report` and `cite` commands, and the `--citations` option shared with `ask`.
+
+Plain functions registered by ``lms_cli.cli``. This is the CLI layer: it reads the spec
+file, the clock and SOURCE_DATE_EPOCH, and writes output files atomically.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lms_cli.cite import CitationStyle, ExportFormat
+from lms_cli.cli_common import (
+    DebugOpt,
+    Env,
+    EvidenceOpt,
+    Format,
+    MinRankOpt,
+    NoBundledOpt,
+    NoCacheOpt,
+    PopulationOpt,
+    SinceOpt,
+    boundary,
+    load_base,
+    make_filters,
+    max_bytes,
+)
+from lms_cli.errors import NoResultsError, OutputError, UsageError
+
+CitationsOpt = Annotated[
+    CitationStyle,
+    typer.Option(
+        "--citations", case_sensitive=False,
+        help="Cite by reference number, or by pandoc key ([@pmid:N]) for `pandoc --citeproc`.",
+    ),
+]
+
+
+def resolve_format(env: Env, fmt: Format, citations: CitationStyle) -> Format:
+    """The output format; pandoc citations exist only in Markdown (auto picks it)."""
+    if citations is CitationStyle.NUMBERS:
+        return env.resolve(fmt)
+    if fmt in (Format.AUTO, Format.MARKDOWN):
+        return Format.MARKDOWN
+    raise UsageError(f"--citations pandoc needs Markdown output, not --format {fmt.value}")
+
+
+# --- dates and files ------------------------------------------------------------------------
+
+
+def report_date(env: Env) -> dt.date:
+    """SOURCE_DATE_EPOCH (reproducible builds) as a UTC date, else today in UTC."""
+    raw = env.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not raw:
+        return dt.datetime.now(dt.UTC).date()
+    try:
+        return dt.datetime.fromtimestamp(int(raw), dt.UTC).date()
+    except (ValueError, OverflowError, OSError):
+        raise UsageError(f"SOURCE_DATE_EPOCH must be whole seconds since 1970-01-01, not {raw!r}") from None
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` via a temporary file in the same directory and os.replace.
+
+    Readers see the old file or the new one, never a part; on failure the temporary
+    file is removed and the old file is left as it was.
+    """
+    try:
+        mode = path.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    import tempfile  # only when writing a file: keeps start-up light
+
+    tmp: str | None = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}",
+                          "check that the folder exists and is writable") from None
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def write_exact(env: Env, text: str) -> None:
+    """Write to stdout with line endings unchanged (RIS needs CRLF on every platform)."""
+    buffer = getattr(env.stdout, "buffer", None)
+    if buffer is None:
+        env.write(text)
+        return
+    env.stdout.flush()
+    buffer.write(text.encode(getattr(env.stdout, "encoding", None) or "utf-8"))
+    buffer.flush()
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+
+class ReportFormat(StrEnum):
+    MARKDOWN = "markdown"
+    JSON = "json"
+
+
+def report(
+    spec: Annotated[Path, typer.Argument(metavar="SPEC.yaml", help="The report spec (see examples/report.yaml).")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write to FILE (atomically), not stdout.")
+    ] = None,
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", case_sensitive=False, help="Output format.")] = (
+        ReportFormat.MARKDOWN
+    ),
+    citations: CitationsOpt = CitationStyle.NUMBERS,
+    evidence: EvidenceOpt = None,
+    no_bundled: NoBundledOpt = False,
+    no_cache: NoCacheOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Write a multi-topic report from a YAML spec, with one reference list for all sections.
+
+    The date comes from the spec, else SOURCE_DATE_EPOCH, else today (UTC). Exit 3 for an
+    invalid spec (every problem as FILE:LINE:COL) and 5 when FILE cannot be written.
+    """
+    env = Env.current()
+    with boundary(debug):
+        from lms_cli.render import report as render_report
+        from lms_cli.report import compose_report, parse_spec
+
+        if fmt is ReportFormat.JSON and citations is CitationStyle.PANDOC:
+            raise UsageError("--citations pandoc needs Markdown output, not --format json")
+        try:
+            size = spec.stat().st_size
+            if size > (limit := max_bytes(env)):
+                raise UsageError(f"{spec} is {size} bytes, over the limit of {limit}")
+            data = spec.read_bytes()
+        except OSError as exc:
+            raise UsageError(f"cannot read report spec {spec}: {exc.strerror or exc}") from None
+        parsed = parse_spec(data, str(spec))
+        composed = compose_report(parsed, load_base(env, evidence, no_bundled, no_cache), report_date(env))
+        text = render_report.json(composed) if fmt is ReportFormat.JSON else render_report.markdown(composed, citations)
+        if output is None or str(output) == "-":
+            env.write(text)
+        else:
+            write_atomic(output, text)
+
+
+def cite(
+    topic: Annotated[
+        str | None, typer.Argument(metavar="[TOPIC]", help="Export the references this topic cites.")
+    ] = None,
+    all_refs: Annotated[bool, typer.Option("--all", help="Export every reference instead of one topic's.")] = False,
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", "-f", case_sensitive=False, help="Reference format.")
+    ] = ExportFormat.VANCOUVER,
+    min_rank: MinRankOpt = None,
+    since: SinceOpt = None,
+    population: PopulationOpt = None,
+    evidence: EvidenceOpt = None,
+    no_bundled: NoBundledOpt = False,
+    no_cache: NoCacheOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Export references: a topic's (after filters, in citation order) or --all of them.
+
+    Every format keys a reference as pandoc cites it: pmid:N, else doi:... (the CSL-JSON
+    id, the BibTeX key, the RIS ID).
+    """
+    env = Env.current()
+    with boundary(debug):
+        from lms_cli.cite import export
+
+        if (topic is None) == (not all_refs):
+            raise UsageError("give a TOPIC or --all, not both" if all_refs else "give a TOPIC or --all",
+                             "run `lms topics` to list topics")
+        base = load_base(env, evidence, no_bundled, no_cache)
+        filters = make_filters(min_rank, since, population)
+        if topic is not None:
+            from lms_cli.compose import compose
+            from lms_cli.model import Query
+            from lms_cli.select import select
+
+            query = Query(topic.strip(), filters)
+            refs = [e.reference for e in compose(query, select(base, query.topic, filters)).references]
+        else:
+            if population is not None:
+                raise UsageError("--population selects claims: use it with a TOPIC, not --all")
+            refs = [r for r in base.references
+                    if (min_rank is None or r.rank.at_least(min_rank)) and (since is None or r.year >= since)]
+            if not refs:
+                raise NoResultsError("no references left after the filters", "relax --min-rank or --since")
+        write_exact(env, export(refs, fmt))

@@ -1,0 +1,407 @@
+"""pubmed: the service clients against a real HTTP server on 127.0.0.1 (no mocks of our code)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from lms_cli import load
+from lms_cli.model import Reference
+from lms_cli.pubmed import Cache, Client, Config, Pacer, retry_after
+from lms_cli.refs import IdKind, LookupState, Status, check
+from tests.conftest import DATA
+
+SERVICES = DATA / "services"
+RECORDS = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in (SERVICES / "esummary").glob("*.json")}
+
+
+def esummary_answer(ids: list[str], records: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What ESummary sends: a header and a result keyed by uid; unknown ids get a per-record error."""
+    known = RECORDS if records is None else records
+    result: dict[str, Any] = {"uids": ids}
+    for i in ids:
+        result[i] = known.get(i) or {"uid": i, "error": "cannot get document summary"}
+    return {"header": {"type": "esummary", "version": "0.3"}, "result": result}
+
+
+def asked_ids(request: Request) -> list[str]:
+    source = request.form if request.method == "POST" else request.args
+    return source["id"].split(",")
+
+
+def esummary_handler(request: Request) -> Response:
+    return Response(json.dumps(esummary_answer(asked_ids(request))), content_type="application/json")
+
+
+def crossref_json(name: str) -> Any:
+    return json.loads((SERVICES / "crossref" / f"{name}.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[HTTPServer]:
+    srv = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    srv.start()
+    yield srv
+    srv.clear()
+    srv.stop()
+
+
+@pytest.fixture
+def http(server: HTTPServer) -> Iterator[HTTPServer]:
+    server.clear()
+    yield server
+    server.clear()
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+def make_client(http: HTTPServer, tmp_path: Path | None = None, sleeps: list[float] | None = None,
+                **config: Any) -> Client:
+    """A client for the test server: fast pacing, tiny waits recorded instead of slept."""
+    settings: dict[str, Any] = {
+        "eutils_url": http.url_for("/"), "crossref_url": http.url_for("/"), "idconv_url": http.url_for("/idconv/"),
+        "ncbi_rate": 1000.0, "crossref_rate": 1000.0, "backoff": 0.01, "timeout": 2.0,
+        "cache_dir": tmp_path / "services" if tmp_path else None,
+    }
+    settings.update(config)
+    record = sleeps if sleeps is not None else []
+    return Client(Config(**settings), sleep=record.append)
+
+
+def waits(sleeps: list[float]) -> list[float]:
+    """Retry waits (pacing waits at 1000 requests/s are far shorter)."""
+    return [s for s in sleeps if s >= 0.005]
+
+
+# --- ESummary ------------------------------------------------------------------------------
+
+
+def test_esummary_sends_one_get_with_tool_email_and_key(http: HTTPServer) -> None:
+    http.expect_request("/esummary.fcgi", method="GET").respond_with_handler(esummary_handler)
+    with make_client(http, email="me@example.org", api_key="k3y") as client:
+        got = client.esummary(["24618336", "99999999", "35835135"])
+    assert [(p, lk.state) for p, lk in got.items()] == [
+        ("24618336", LookupState.FOUND), ("99999999", LookupState.NOT_FOUND), ("35835135", LookupState.FOUND)]
+    assert got["35835135"].work is not None and got["35835135"].work.journal == "Lancet Oncol"
+    (request, _), = http.log
+    assert dict(request.args) == {"db": "pubmed", "id": "24618336,99999999,35835135", "retmode": "json",
+                                  "tool": "lms", "email": "me@example.org", "api_key": "k3y"}
+    assert request.headers["User-Agent"].startswith("lms/")
+    assert "mailto:me@example.org" in request.headers["User-Agent"]
+
+
+@pytest.mark.parametrize(("count", "calls"), [(200, [("GET", 200)]), (201, [("POST", 201)]),
+                                              (1001, [("POST", 500), ("POST", 500), ("GET", 1)])])
+def test_esummary_batches_get_up_to_200_ids_and_posts_above(http: HTTPServer, count: int,
+                                                             calls: list[tuple[str, int]]) -> None:
+    http.expect_request("/esummary.fcgi").respond_with_handler(esummary_handler)
+    pmids = [str(30000000 + i) for i in range(count)]
+    with make_client(http) as client:
+        got = client.esummary(pmids)
+    assert [(r.method, len(asked_ids(r))) for r, _ in http.log] == calls
+    assert list(got) == pmids
+    assert {lk.state for lk in got.values()} == {LookupState.NOT_FOUND}
+    assert client.requests == len(calls)
+
+
+def test_retry_after_429_is_honoured(http: HTTPServer) -> None:
+    limit = {"error": "API rate limit exceeded", "api-key": "127.0.0.1", "count": "5", "limit": "3"}
+    http.expect_oneshot_request("/esummary.fcgi").respond_with_json(
+        limit, status=429, headers={"Retry-After": "2", "X-RateLimit-Limit": "3", "X-RateLimit-Remaining": "0"})
+    http.expect_request("/esummary.fcgi").respond_with_handler(esummary_handler)
+    sleeps: list[float] = []
+    with make_client(http, sleeps=sleeps) as client:
+        got = client.esummary(["23354568"])
+    assert got["23354568"].state is LookupState.FOUND
+    assert [resp.status_code for _, resp in http.log] == [429, 200]
+    assert waits(sleeps) == [2.0]
+
+
+def test_500_then_success_backs_off(http: HTTPServer) -> None:
+    http.expect_oneshot_request("/esummary.fcgi").respond_with_data("busy", status=500)
+    http.expect_oneshot_request("/esummary.fcgi").respond_with_data("busy", status=503)
+    http.expect_request("/esummary.fcgi").respond_with_handler(esummary_handler)
+    sleeps: list[float] = []
+    with make_client(http, sleeps=sleeps) as client:
+        got = client.esummary(["23354568"])
+    assert got["23354568"].state is LookupState.FOUND
+    assert waits(sleeps) == [0.01, 0.02]  # exponential: base, then double
+    assert client.requests == 3
+
+
+def test_persistent_5xx_fails_after_retries_and_the_service_is_not_asked_again(http: HTTPServer) -> None:
+    http.expect_request("/esummary.fcgi").respond_with_data("down", status=502)
+    with make_client(http, retries=2) as client:
+        first = client.esummary(["23354568"])["23354568"]
+        second = client.esummary(["24618336"])["24618336"]
+    assert first.state is LookupState.FAILED
+    assert first.detail == f"PubMed failed at {http.url_for('/esummary.fcgi')}: HTTP 502 (after 3 attempts)"
+    assert second.detail == first.detail
+    assert len(http.log) == 3
+    assert client.failures == {"PubMed": first.detail}
+
+
+def test_a_long_retry_after_is_not_waited_for(http: HTTPServer) -> None:
+    http.expect_request("/esummary.fcgi").respond_with_data("", status=429, headers={"Retry-After": "3600"})
+    sleeps: list[float] = []
+    with make_client(http, sleeps=sleeps) as client:
+        got = client.esummary(["23354568"])["23354568"]
+    assert got.state is LookupState.FAILED
+    assert got.detail is not None and got.detail.endswith("HTTP 429, asked to retry after 3600 s")
+    assert len(http.log) == 1 and waits(sleeps) == []
+
+
+def test_timeout_fails_quickly_with_a_clear_message(http: HTTPServer) -> None:
+    def slow(request: Request) -> Response:
+        time.sleep(0.5)
+        return esummary_handler(request)
+
+    http.expect_request("/esummary.fcgi").respond_with_handler(slow)
+    start = time.perf_counter()
+    with make_client(http, timeout=0.05, connect_timeout=0.05) as client:
+        got = client.esummary(["23354568"])["23354568"]
+    assert time.perf_counter() - start < 0.5
+    assert got.state is LookupState.FAILED
+    assert got.detail == f"PubMed could not be reached at {http.url_for('/esummary.fcgi')}: " \
+                         "no answer within 0.05 s (after 2 attempts)"
+
+
+def test_malformed_json_is_a_failure_without_retries(http: HTTPServer) -> None:
+    truncated = '{"header": {"type": "esumm'
+    http.expect_request("/esummary.fcgi").respond_with_data(truncated, content_type="application/json")
+    with make_client(http) as client:
+        got = client.esummary(["23354568"])["23354568"]
+    assert got.state is LookupState.FAILED
+    assert got.detail == "PubMed sent malformed JSON (HTTP 200, /esummary.fcgi)"
+    assert len(http.log) == 1
+
+
+def test_an_error_object_is_a_failure(http: HTTPServer) -> None:
+    http.expect_request("/esummary.fcgi").respond_with_json({"error": "API key invalid"})
+    with make_client(http) as client:
+        got = client.esummary(["23354568"])["23354568"]
+    assert (got.state, got.detail) == (LookupState.FAILED, "PubMed answered with an error: API key invalid")
+
+
+def test_connection_refused_is_retried_once_then_reported() -> None:
+    port = closed_port()
+    sleeps: list[float] = []
+    client = Client(Config(eutils_url=f"http://127.0.0.1:{port}/eutils", ncbi_rate=1000, backoff=0.01),
+                    sleep=sleeps.append)
+    with client:
+        got = client.esummary(["23354568"])["23354568"]
+    assert got.state is LookupState.FAILED
+    assert got.detail is not None
+    assert got.detail.startswith(f"PubMed could not be reached at http://127.0.0.1:{port}/eutils/esummary.fcgi: ")
+    assert got.detail.endswith("(after 2 attempts)")
+    assert client.requests == 2 and waits(sleeps) == [0.01]
+
+
+# --- Crossref and the ID converter ------------------------------------------------------------
+
+
+def test_crossref_work_with_mailto(http: HTTPServer) -> None:
+    http.expect_request("/works/10.1016/S1470-2045(15)70070-7").respond_with_json(crossref_json("pautier2015"))
+    with make_client(http, email="me@example.org") as client:
+        got = client.crossref("10.1016/S1470-2045(15)70070-7")
+    assert got.state is LookupState.FOUND and got.work is not None
+    assert got.work.authors[:2] == ("Pautier P", "Floquet A")
+    (request, _), = http.log
+    assert request.args["mailto"] == "me@example.org"
+    assert "%28" in request.url or "(" in request.path  # the DOI travels percent-encoded
+
+
+def test_crossref_404_is_not_found_and_cached(http: HTTPServer, tmp_path: Path) -> None:
+    http.expect_request(re.compile(r"^/works/.*")).respond_with_data("Resource not found.", status=404)
+    with make_client(http, tmp_path) as client:
+        assert client.crossref("10.5555/none").state is LookupState.NOT_FOUND
+        assert client.crossref("10.5555/NONE").state is LookupState.NOT_FOUND  # DOIs ignore case
+    assert len(http.log) == 1
+
+
+def test_crossref_429_then_success(http: HTTPServer) -> None:
+    http.expect_oneshot_request(re.compile(r"^/works/.*")).respond_with_data("", status=429,
+                                                                               headers={"Retry-After": "1"})
+    http.expect_request(re.compile(r"^/works/.*")).respond_with_json(crossref_json("hensley2015"))
+    sleeps: list[float] = []
+    with make_client(http, sleeps=sleeps) as client:
+        got = client.crossref("10.1200/JCO.2014.58.3781")
+    assert got.state is LookupState.FOUND
+    assert waits(sleeps) == [1.0]
+
+
+def test_idconv_and_works_route_each_identifier(http: HTTPServer) -> None:
+    def idconv(request: Request) -> Response:
+        records = []
+        for i in request.args["ids"].split(","):
+            path = SERVICES / "idconv" / f"{i}.json"
+            if path.exists():
+                records += json.loads(path.read_text())["records"]
+            else:
+                records.append({"requested-id": i, "status": "error", "errmsg": "invalid article id"})
+        return Response(json.dumps({"status": "ok", "records": records}), content_type="application/json")
+
+    http.expect_request("/idconv/").respond_with_handler(idconv)
+    http.expect_request("/esummary.fcgi").respond_with_handler(esummary_handler)
+    http.expect_request("/works/10.1200/JCO.2014.58.3781").respond_with_json(crossref_json("hensley2015"))
+    with make_client(http) as client:
+        got = client.works([(IdKind.PMCID, "PMC3657306"), (IdKind.DOI, "10.1200/JCO.2014.58.3781"),
+                            (IdKind.PMID, "24618336"), (IdKind.PMCID, "PMC1")])
+    assert [(lk.state, lk.service) for lk in got] == [
+        (LookupState.FOUND, "PubMed"), (LookupState.FOUND, "Crossref"), (LookupState.FOUND, "PubMed"),
+        (LookupState.NOT_FOUND, "PMC ID converter")]
+    assert got[0].work is not None and got[0].work.pmid == "23354568"
+    esummary = [r for r, _ in http.log if r.path == "/esummary.fcgi"]
+    assert [r.args["id"] for r in esummary] == ["23354568,24618336"]  # one batch for both PMIDs
+
+
+# --- cache and offline ----------------------------------------------------------------------
+
+
+def test_answers_are_cached_and_offline_reads_only_the_cache(http: HTTPServer, tmp_path: Path) -> None:
+    http.expect_request("/esummary.fcgi").respond_with_handler(esummary_handler)
+    with make_client(http, tmp_path) as client:
+        client.esummary(["23354568", "99999999"])
+    with make_client(http, tmp_path) as again:
+        got = again.esummary(["23354568", "99999999"])
+    assert again.requests == 0
+    assert got["23354568"].state is LookupState.FOUND and got["99999999"].state is LookupState.NOT_FOUND
+    with make_client(http, tmp_path, offline=True) as offline:
+        got = offline.esummary(["23354568", "24618336"])
+        assert offline.crossref("10.5555/x").state is LookupState.NOT_CACHED
+    assert [lk.state for lk in got.values()] == [LookupState.FOUND, LookupState.NOT_CACHED]
+    assert offline.requests == 0 and len(http.log) == 1
+
+
+def test_corrupt_cache_entries_are_refetched(http: HTTPServer, tmp_path: Path) -> None:
+    http.expect_request("/esummary.fcgi").respond_with_handler(esummary_handler)
+    with make_client(http, tmp_path) as client:
+        client.esummary(["23354568"])
+    path = client.cache.path("esummary", "23354568")
+    assert path is not None and path.is_file()
+    for junk in (b"\x00\xffnot json", b"[]", b'{"v": 1, "key": "23354568", "saved": 0, "record": 5}'):
+        path.write_bytes(junk)
+        with make_client(http, tmp_path) as again:
+            assert again.esummary(["23354568"])["23354568"].state is LookupState.FOUND
+        assert again.requests == 1
+        assert json.loads(path.read_text())["record"]["uid"] == "23354568"  # rewritten
+
+
+def test_cache_entries_expire_but_offline_still_uses_them(tmp_path: Path) -> None:
+    now = [1000.0]
+    cache = Cache(tmp_path, ttl=10, ttl_missing=1, clock=lambda: now[0])
+    cache.put("crossref", "10.5555/A", {"DOI": "10.5555/a"})
+    cache.put("crossref", "10.5555/gone", None)
+    assert cache.get("crossref", "10.5555/a") == (True, {"DOI": "10.5555/a"})
+    assert cache.get("crossref", "10.5555/gone") == (False, None)
+    now[0] += 5
+    assert cache.get("crossref", "10.5555/gone") is None  # "not found" lives shorter
+    assert cache.get("crossref", "10.5555/a") is not None
+    now[0] += 10
+    assert cache.get("crossref", "10.5555/a") is None
+    assert cache.get("crossref", "10.5555/a", any_age=True) == (True, {"DOI": "10.5555/a"})
+
+
+def test_refresh_ignores_fresh_entries(http: HTTPServer, tmp_path: Path) -> None:
+    http.expect_request("/esummary.fcgi").respond_with_handler(esummary_handler)
+    with make_client(http, tmp_path) as client:
+        client.esummary(["23354568"])
+    with make_client(http, tmp_path, refresh=True) as again:
+        again.esummary(["23354568"])
+    assert again.requests == 1
+
+
+def test_unwritable_cache_is_skipped(http: HTTPServer, tmp_path: Path) -> None:
+    http.expect_request("/esummary.fcgi").respond_with_handler(esummary_handler)
+    blocker = tmp_path / "services"
+    blocker.write_text("a file where the cache directory should be")
+    with make_client(http, tmp_path) as client:
+        assert client.esummary(["23354568"])["23354568"].state is LookupState.FOUND
+
+
+# --- pacing -------------------------------------------------------------------------------
+
+
+def test_pacer_spaces_request_starts() -> None:
+    now = [0.0]
+    starts = []
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    pacer = Pacer(3.0, lambda: now[0], sleep)
+    for _ in range(7):
+        pacer.wait()
+        starts.append(now[0])
+    assert all(b - a >= 1 / 3 - 1e-9 for a, b in itertools.pairwise(starts))
+    assert sum(1 for s in starts if s < 1.0) == 3  # no more than 3 starts in the first second
+
+
+def test_pace_depends_on_key_and_email() -> None:
+    assert (Config().pace_ncbi, Config(api_key="k").pace_ncbi) == (3.0, 10.0)
+    assert (Config().pace_crossref, Config(email="a@b.c").pace_crossref) == (5.0, 10.0)
+
+
+def test_retry_after_parses_seconds_and_dates() -> None:
+    assert retry_after("7", now=0) == 7.0
+    assert retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == 10.0
+    assert retry_after("soon", now=0) is None
+    assert retry_after(None, now=0) is None
+
+
+# --- the bundled base -----------------------------------------------------------------------
+
+
+def as_esummary(ref: Reference) -> dict[str, Any]:
+    ids = [{"idtype": "pubmed", "idtypen": 1, "value": ref.pmid}]
+    if ref.doi:
+        ids.append({"idtype": "doi", "idtypen": 3, "value": ref.doi})
+    return {"uid": ref.pmid, "pubdate": f"{ref.year} Jan", "source": ref.journal, "title": ref.title + ".",
+            "authors": [{"name": a, "authtype": "Author", "clusterid": ""} for a in ref.named_authors],
+            "pubtype": ["Journal Article"], "articleids": ids, "fulljournalname": ref.journal}
+
+
+def as_crossref(ref: Reference) -> dict[str, Any]:
+    family, _, initials = ref.named_authors[0].rpartition(" ")
+    return {"status": "ok", "message-type": "work", "message": {
+        "DOI": ref.doi, "type": "journal-article", "title": [ref.title], "container-title": [ref.journal],
+        "author": [{"given": " ".join(initials), "family": family, "sequence": "first"}],
+        "issued": {"date-parts": [[ref.year]]}}}
+
+
+def test_bundled_base_needs_one_esummary_and_one_crossref_request_per_doi_only_reference(
+    http: HTTPServer,
+) -> None:
+    refs = load.load([load.bundled_dir()]).references
+    by_pmid = {r.pmid: as_esummary(r) for r in refs if r.pmid}
+    by_doi = {r.doi: as_crossref(r) for r in refs if r.doi and not r.pmid}
+
+    def esummary(request: Request) -> Response:
+        return Response(json.dumps(esummary_answer(asked_ids(request), by_pmid)), content_type="application/json")
+
+    def works(request: Request) -> Response:
+        return Response(json.dumps(by_doi[request.path.removeprefix("/works/")]), content_type="application/json")
+
+    http.expect_request("/esummary.fcgi", method="GET").respond_with_handler(esummary)
+    http.expect_request(re.compile(r"^/works/.*")).respond_with_handler(works)
+    with make_client(http) as client:
+        lookups = client.lookup_references(refs)
+    assert client.requests == 1 + len(by_doi)
+    assert (len(refs), len(by_pmid), len(by_doi)) == (75, 48, 27)
+    results = [check(r, lookups[r.id]) for r in refs]
+    assert {r.reference.id: r.mismatches for r in results if r.status is not Status.VERIFIED} == {}
