@@ -28,6 +28,7 @@ from lms_cli.cli_common import (
     PopulationOpt,
     SinceOpt,
     boundary,
+    choose_topic,
     load_base,
     make_filters,
     max_bytes,
@@ -116,15 +117,10 @@ def ask(
     env = Env.current()
     with boundary(debug):
         from lms_cli.compose import compose
-        from lms_cli.resolve import choose, resolve
         from lms_cli.select import select
 
         base = load_base(env, evidence, no_bundled, no_cache)
-        resolution = resolve(base, topic)
-        chosen = choose(resolution, base, best)
-        if not resolution.exact:
-            env.warn(f"Answering: {chosen.question} ({chosen.slug})")
-        query = Query(chosen.slug, make_filters(min_rank, since, population))
+        query = Query(choose_topic(env, base, topic, best), make_filters(min_rank, since, population))
         summary = compose(query, select(base, query.topic, query.filters))
         out = resolve_format(env, fmt, citations)
         if out is Format.JSON:

@@ -166,6 +166,17 @@ def max_bytes(env: Env) -> int:
     return value
 
 
+def choose_topic(env: Env, base: EvidenceBase, text: str, best: bool = False) -> str:
+    """The slug a TOPIC argument means (a slug or plain words); names the choice on stderr."""
+    from lms_cli.resolve import choose, resolve
+
+    resolution = resolve(base, text)
+    chosen = choose(resolution, base, best)
+    if not resolution.exact:
+        env.warn(f"Answering: {chosen.question} ({chosen.slug})")
+    return chosen.slug
+
+
 def cache_root(env: Env) -> Path:
     """LMS_CACHE_DIR, else the user cache directory (XDG_CACHE_HOME/lms, ~/.cache/lms)."""
     if explicit := env.environ.get("LMS_CACHE_DIR"):

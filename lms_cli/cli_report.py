@@ -27,6 +27,7 @@ from lms_cli.cli_common import (
     PopulationOpt,
     SinceOpt,
     boundary,
+    choose_topic,
     load_base,
     make_filters,
     max_bytes,
@@ -161,7 +162,8 @@ def report(
 
 def cite(
     topic: Annotated[
-        str | None, typer.Argument(metavar="[TOPIC]", help="Export the references this topic cites.")
+        str | None,
+        typer.Argument(metavar="[TOPIC]", help="Export the references this topic cites (a slug or plain words)."),
     ] = None,
     all_refs: Annotated[bool, typer.Option("--all", help="Export every reference instead of one topic's.")] = False,
     fmt: Annotated[
@@ -194,7 +196,7 @@ def cite(
             from lms_cli.model import Query
             from lms_cli.select import select
 
-            query = Query(topic.strip(), filters)
+            query = Query(choose_topic(env, base, topic), filters)
             refs = [e.reference for e in compose(query, select(base, query.topic, filters)).references]
         else:
             if population is not None:

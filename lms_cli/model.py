@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from enum import Enum
+
+_KEY_UNSAFE = re.compile(r"[^A-Za-z0-9._:/;()\-]")
 
 
 class Rank(Enum):
@@ -133,8 +136,12 @@ class Reference:
 
     @property
     def key(self) -> str:
-        """Citation key shared by every export and by pandoc: pmid:N, else doi:..."""
-        return f"pmid:{self.pmid}" if self.pmid else f"doi:{self.doi}"
+        """Citation key shared by every export and by pandoc: pmid:N, else doi:...
+
+        In a DOI key, characters that BibTeX readers reject (e.g. the ``<`` ``>`` of old
+        Wiley DOIs) become ``_``, so one key works in CSL-JSON, BibTeX, RIS and pandoc.
+        """
+        return f"pmid:{self.pmid}" if self.pmid else "doi:" + _KEY_UNSAFE.sub("_", self.doi or "")
 
 
 @dataclass(frozen=True, slots=True)

@@ -196,7 +196,7 @@ def test_cite_all_and_filters(invoke: Invoke, fixture_args: list[str]) -> None:
      "Error: no references left after the filters\nHint: relax --min-rank or --since\n"),
     (["recurrence", "--min-rank", "rct"], ExitCode.NO_RESULTS,
      "Error: no claims left for 'recurrence': --min-rank rct removed the last 2 claims\nHint: relax that filter\n"),
-    (["first-lines"], ExitCode.USAGE, "Error: unknown topic 'first-lines'\nHint: did you mean: first-line?\n"),
+    (["zebra"], ExitCode.USAGE, "Error: no topic matches 'zebra'\nHint: run `lms topics` to list them\n"),
 ])
 def test_cite_errors(invoke: Invoke, fixture_args: list[str], args: list[str], code: ExitCode, stderr: str) -> None:
     result = invoke("cite", *args, *fixture_args)
