@@ -138,6 +138,56 @@ def ask(
 
 
 @app.command()
+def search(
+    words: Annotated[list[str], typer.Argument(metavar="WORDS...", help="Words to look for in claims.")],
+    min_rank: MinRankOpt = None,
+    since: SinceOpt = None,
+    population: PopulationOpt = None,
+    fmt: FormatOpt = Format.AUTO,
+    evidence: EvidenceOpt = None,
+    no_bundled: NoBundledOpt = False,
+    no_cache: NoCacheOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Find claims across all topics that match WORDS, best first, grouped by topic.
+
+    Words are normalised as for `ask` (plurals, synonyms, typos); a claim matches when it
+    has at least half of them. Exit 1 when nothing matches.
+    """
+    env = Env.current()
+    with boundary(debug):
+        from lms_cli.compose import compose_search
+        from lms_cli.errors import NoResultsError
+        from lms_cli.resolve import search as find
+        from lms_cli.select import emptied, filter_claims
+
+        base = load_base(env, evidence, no_bundled, no_cache)
+        text = " ".join(words).strip()
+        filters = make_filters(min_rank, since, population)
+        by_id = {c.id: c for c in base.claims}
+        matched = [by_id[m.claim_id] for m in find(base, text)]
+        if not matched:
+            raise NoResultsError(f"no claim matches {text!r}", "try fewer or other words, or `lms topics`")
+        kept, removed = filter_claims(matched, base.reference_map(), filters)
+        if removed is not None:
+            raise emptied(repr(text), removed)
+        summary = compose_search(Query("", filters, search=text), base.topics, kept)
+        out = env.resolve(fmt)
+        if out is Format.JSON:
+            from lms_cli.render import json as render_json
+
+            env.write(render_json.render(summary))
+        elif out is Format.MARKDOWN:
+            from lms_cli.render import markdown
+
+            env.write(markdown.render(summary))
+        else:
+            from lms_cli.render import terminal
+
+            env.print_rich(terminal.render(summary))
+
+
+@app.command()
 def topics(
     fmt: FormatOpt = Format.AUTO,
     evidence: EvidenceOpt = None,

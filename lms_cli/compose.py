@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 
 from lms_cli.model import (
     CitedClaim,
+    Claim,
     Glance,
     NumberedReference,
     Query,
@@ -15,6 +17,7 @@ from lms_cli.model import (
     Selection,
     Summary,
     SummarySection,
+    Topic,
 )
 
 
@@ -76,5 +79,39 @@ def compose(query: Query, selection: Selection) -> Summary:
         sections=parts,
         references=refs,
         glance=glance([n.reference for n in refs]),
+        reviewed_through=max(reviewed) if reviewed else None,
+    )
+
+
+def compose_search(
+    query: Query,
+    topics: Sequence[Topic],
+    kept: Sequence[tuple[Claim, tuple[Reference, ...]]],
+) -> Summary:
+    """Search results as a Summary: matches grouped under their (first) topic, best group first.
+
+    ``kept`` is in rank order (best match first); a group's place is that of its best claim.
+    """
+    by_slug = {t.slug: t for t in topics}
+    groups: dict[str, list[tuple[Claim, tuple[Reference, ...]]]] = {}
+    for claim, refs in kept:
+        groups.setdefault(claim.topics[0], []).append((claim, refs))
+    numbering = Numbering()
+    parts = []
+    for slug, items in groups.items():
+        cited = tuple(
+            CitedClaim(c, min((r.rank for r in refs), key=lambda r: r.strength), numbering.cite(refs))
+            for c, refs in items
+        )
+        parts.append(SummarySection(Section.KEY_POINT, cited, topic=by_slug[slug]))
+    refs_out = numbering.references()
+    reviewed = [c.reviewed for c, _ in kept if c.reviewed]
+    words = query.search or ""
+    return Summary(
+        query=query,
+        topic=Topic("search", "Search", f"Claims matching: {words}"),
+        sections=tuple(parts),
+        references=refs_out,
+        glance=glance([n.reference for n in refs_out]),
         reviewed_through=max(reviewed) if reviewed else None,
     )

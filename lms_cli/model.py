@@ -189,10 +189,11 @@ class Filters:
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    """What the user asked for: a topic and its filters."""
+    """What the user asked for: a topic (or, for `lms search`, words) and the filters."""
 
     topic: str
     filters: Filters = Filters()
+    search: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,8 +213,15 @@ class CitedClaim:
 
 @dataclass(frozen=True, slots=True)
 class SummarySection:
+    """Claims shown under one heading: a section of a topic, or one topic's search matches."""
+
     section: Section
     claims: tuple[CitedClaim, ...]
+    topic: Topic | None = None  # set for search results, grouped by topic
+
+    @property
+    def heading(self) -> str:
+        return f"{self.topic.title} ({self.topic.slug})" if self.topic else self.section.heading
 
 
 @dataclass(frozen=True, slots=True)

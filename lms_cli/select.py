@@ -64,9 +64,14 @@ def select(base: EvidenceBase, slug: str, filters: Filters) -> Selection:
     if not kept:
         if removed is None:
             raise NoResultsError(f"topic {slug!r} has no claims")
-        name, count = removed
-        raise NoResultsError(
-            f"no claims left for {slug!r}: {name} removed the last {count} claim{'s' if count != 1 else ''}",
-            "relax that filter",
-        )
+        raise emptied(repr(slug), removed)
     return Selection(topic, tuple(kept))
+
+
+def emptied(subject: str, removed: tuple[str, int]) -> NoResultsError:
+    """The error for filters that left nothing, naming the filter that removed the last claims."""
+    name, count = removed
+    return NoResultsError(
+        f"no claims left for {subject}: {name} removed the last {count} claim{'s' if count != 1 else ''}",
+        "relax that filter",
+    )

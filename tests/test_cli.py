@@ -264,3 +264,28 @@ def test_ask_imports_neither_httpx_nor_rich_when_piped() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert proc.stdout.startswith("# What is first-line therapy")
     assert proc.stderr == ""
+
+
+def test_search_groups_matches_by_topic(invoke: Invoke) -> None:
+    result = invoke("search", "eribulin", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["query"]["search"] == "eribulin"
+    assert data["query"]["topic"] is None
+    assert [s["topic"] for s in data["sections"]] == ["later-line"]
+    statements = [c["statement"] for s in data["sections"] for c in s["claims"]]
+    assert statements and all("ribulin" in s for s in statements)
+    numbers = {n for s in data["sections"] for c in s["claims"] for n in c["citations"]}
+    assert numbers == {r["number"] for r in data["references"]}  # the list is complete, nothing extra
+
+
+def test_search_markdown_and_misses(invoke: Invoke, fixture_args: list[str]) -> None:
+    result = invoke("search", "trabectedin", *fixture_args)
+    assert result.exit_code == 0
+    assert result.stdout.startswith("# Claims matching: trabectedin\n\n## First-line therapy (first-line)\n\n- Adding")
+    none = invoke("search", "zebra", *fixture_args)
+    assert none.exit_code == ExitCode.NO_RESULTS
+    assert none.stderr.startswith("Error: no claim matches 'zebra'")
+    filtered = invoke("search", "liver", "--min-rank", "rct", *fixture_args)
+    assert filtered.exit_code == ExitCode.NO_RESULTS
+    assert filtered.stderr.startswith("Error: no claims left for 'liver': --min-rank rct removed the last 1 claim\n")

@@ -38,7 +38,8 @@ def sections_list(parts: tuple[SummarySection, ...]) -> list[dict[str, Any]]:
     return [
         {
             "name": part.section.value,
-            "heading": part.section.heading,
+            "heading": part.heading,
+            **({"topic": part.topic.slug} if part.topic else {}),
             "claims": [
                 {
                     "id": c.claim.id,
@@ -58,7 +59,11 @@ def summary_dict(summary: Summary) -> dict[str, Any]:
     reviewed = summary.reviewed_through.isoformat() if summary.reviewed_through else None
     return {
         "schema_version": SCHEMA_VERSION,
-        "query": {"topic": summary.query.topic, **summary.query.filters.as_dict()},
+        "query": {
+            "topic": summary.query.topic if summary.query.search is None else None,
+            **({"search": summary.query.search} if summary.query.search is not None else {}),
+            **summary.query.filters.as_dict(),
+        },
         "topic": {
             "slug": summary.topic.slug,
             "title": summary.topic.title,

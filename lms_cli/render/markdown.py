@@ -61,7 +61,7 @@ def cited(statement: str, mark: str) -> str:
 
 def section_lines(part: SummarySection, level: int = 2, mark: Mark = citation) -> list[str]:
     """One section: the answer as a paragraph, the others as bullet lists."""
-    lines = ["#" * level + " " + part.section.heading, ""]
+    lines = ["#" * level + " " + escape(part.heading), ""]
     items = [cited(c.claim.statement, mark(c.numbers)) for c in part.claims]
     if part.section is Section.ANSWER:
         lines.append(" ".join(items))

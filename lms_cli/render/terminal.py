@@ -65,7 +65,7 @@ def render(summary: Summary) -> RenderableType:
     ranks = {e.number: e.reference.rank for e in summary.references}
     parts: list[RenderableType] = [Text(clean(summary.topic.question), style="bold underline"), Text()]
     for part in summary.sections:
-        parts.append(_heading(part.section.heading))
+        parts.append(_heading(clean(part.heading)))
         for c in part.claims:
             bullet = Text("" if part.section is Section.ANSWER else "\u2022 ")
             bullet.append_text(_claim_line(c, ranks))
