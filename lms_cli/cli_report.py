@@ -6,15 +6,14 @@ file, the clock and SOURCE_DATE_EPOCH, and writes output files atomically.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from lms_cli.atomic import write_atomic
 from lms_cli.cite import CitationStyle, ExportFormat
 from lms_cli.cli_common import (
     DebugOpt,
@@ -32,7 +31,7 @@ from lms_cli.cli_common import (
     make_filters,
     max_bytes,
 )
-from lms_cli.errors import NoResultsError, OutputError, UsageError
+from lms_cli.errors import NoResultsError, UsageError
 
 CitationsOpt = Annotated[
     CitationStyle,
@@ -64,39 +63,6 @@ def report_date(env: Env) -> dt.date:
         return dt.datetime.fromtimestamp(int(raw), dt.UTC).date()
     except (ValueError, OverflowError, OSError):
         raise UsageError(f"SOURCE_DATE_EPOCH must be whole seconds since 1970-01-01, not {raw!r}") from None
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` via a temporary file in the same directory and os.replace.
-
-    Readers see the old file or the new one, never a part; on failure the temporary
-    file is removed and the old file is left as it was.
-    """
-    try:
-        mode = path.stat().st_mode & 0o7777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    import tempfile  # only when writing a file: keeps start-up light
-
-    tmp: str | None = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-        tmp = None
-    except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}",
-                          "check that the folder exists and is writable") from None
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
 
 
 def write_exact(env: Env, text: str) -> None:

@@ -14,8 +14,6 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import json
-import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -27,6 +25,8 @@ from urllib.parse import quote
 import httpx
 
 from lms_cli import __version__
+from lms_cli.atomic import write_atomic
+from lms_cli.errors import OutputError
 from lms_cli.model import Reference
 from lms_cli.refs import IdKind, Lookup, LookupState, MalformedRecord, work_from_crossref, work_from_esummary
 
@@ -147,15 +147,8 @@ class Cache:
                 "record": record}
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as f:
-                    json.dump(data, f, ensure_ascii=False)
-                os.replace(tmp, path)
-            except BaseException:
-                os.unlink(tmp)
-                raise
-        except OSError:
+            write_atomic(path, json.dumps(data, ensure_ascii=False), durable=False)
+        except (OSError, OutputError):
             pass  # a read-only or full cache must never fail a command
 
 

@@ -9,13 +9,9 @@ appends them to an evidence file atomically. It never prints, exits or opens soc
 
 from __future__ import annotations
 
-import contextlib
 import html
 import json
-import os
 import re
-import stat
-import tempfile
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,6 +19,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from lms_cli.atomic import write_atomic
 from lms_cli.errors import EvidenceError, OutputError, Problem, UsageError
 from lms_cli.load import DOI_RE, PMCID_RE, PMID_RE
 from lms_cli.model import EvidenceBase, Rank, Reference
@@ -625,28 +622,7 @@ def add_to_file(path: Path, entries: Sequence[Entry], base: EvidenceBase) -> Non
     if added != {e.id for e in entries}:
         raise EvidenceError([Problem(shown, 1, 1, "the new entries did not land in 'references'")],
                             "nothing was written")
+    target.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(target, data)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write via a temporary file in the same directory and a rename: never half-written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else None
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}", "the file was left unchanged") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException as exc:  # also Ctrl-C: the temporary file goes, the old file stays
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise OutputError(f"cannot write {path}: {exc.strerror or exc}", "the file was left unchanged") from None
-        raise

@@ -82,7 +82,7 @@ def test_unwritable_output_exits_5_and_leaves_nothing(invoke: Invoke, fixture_ar
     assert result.exit_code == ExitCode.OUTPUT
     assert result.stdout == ""
     assert result.stderr == (f"Error: cannot write {missing}: No such file or directory\n"
-                             "Hint: check that the folder exists and is writable\n")
+                             "Hint: check that the folder exists and is writable; any old file is unchanged\n")
     assert not missing.parent.exists()
 
 

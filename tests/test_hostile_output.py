@@ -19,9 +19,8 @@ from rich.console import Console
 from lms_cli.cite import vancouver
 from lms_cli.compose import compose
 from lms_cli.model import Claim, EvidenceBase, Filters, Query, Rank, Reference, Section, Topic
-from lms_cli.render import clean, split_stop
+from lms_cli.render import clean, markdown, split_stop, terminal
 from lms_cli.render import json as render_json
-from lms_cli.render import markdown, terminal
 from lms_cli.select import select
 
 ATTACKS = [
