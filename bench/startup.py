@@ -46,6 +46,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=21)
     args = parser.parse_args()
     env = dict(os.environ)
+    # An installed lms has compiled bytecode (pip compiles on install); let the runs keep theirs.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(Path(__file__).resolve().parent / "out" / "pycache")
     ask = [*lms_command(), "ask", "spread-to-muscle", "--format", "markdown"]
     floor = [sys.executable, "-c", "import typer, rich.console, yaml"]
     t_ask, t_floor = compare(ask, floor, args.runs, env)

@@ -1,10 +1,10 @@
 """Synthetic evidence bases in the evidence format, for benchmarks and scale tests.
 
 A base of N claims has 50 topics and 100 files (fewer when N is tiny), one reference per
-40 claims, statements of 100-370 characters (the bundled base's range, mean about 215)
-and references shaped like the bundled ones (authors, title, journal, ids, findings).
-Claims of a topic live mostly in that topic's two files and cite mostly that topic's
-references, as in a hand-curated base; a quarter also belong to a second topic.
+40 claims, and the shape of the bundled base: statements of 100-370 characters (mean
+about 235), 1.8 citations and 1.07 topics per claim, references with authors, title,
+journal, ids and findings. Claims of a topic live in that topic's two files and cite
+mostly (90%) that topic's references, as in a hand-curated base.
 
     python -m bench.synth OUT_DIR --claims 10000
 """
@@ -19,8 +19,9 @@ from pathlib import Path
 TOPICS = 50
 FILES = 100
 CLAIMS_PER_REFERENCE = 40
+SECOND_TOPIC = 0.07  # share of claims about a second topic, as in the bundled base
 
-_WORDS = (
+_VOCABULARY = (
     "leiomyosarcoma metastasis metastatic uterine extra-uterine retroperitoneal soft tissue "
     "skeletal muscle lung liver bone recurrence survival progression-free overall median "
     "months years patients cohort trial randomised phase doxorubicin trabectedin gemcitabine "
@@ -29,7 +30,8 @@ _WORDS = (
     "hazard ratio confidence interval significant not benefit toxicity neutropenia fatigue "
     "first-line second-line later-line subgroup analysis registry database series case report "
     "guideline consensus recommendation evidence low moderate high rare common uncommon"
-).split()
+)
+_WORDS = _VOCABULARY.split()
 _SECTIONS = ("answer", "key-point", "key-point", "key-point", "advance", "implication", "implication")
 _DESIGNS = ("guideline", "meta-analysis", "rct", "prospective", "retrospective", "case-series", "review",
             "expert-opinion")
@@ -116,7 +118,7 @@ def generate(directory: Path, claims: int, seed: int = 6) -> list[Path]:
         f = c * files // claims
         t = file_topic(f)
         slugs = [topic_slug(t)]
-        if topics > 1 and rng.random() < 0.25:
+        if topics > 1 and rng.random() < SECOND_TOPIC:
             other = rng.randrange(topics - 1)
             slugs.append(topic_slug(other if other < t else other + 1))
         pool = pools.get(t) or every

@@ -1,34 +1,37 @@
 """The parsed-evidence cache: validated evidence per file and a per-topic index, in SQLite.
 
-One cache file ("snapshot") per set of evidence roots, under the cache directory::
+One cache file ("snapshot") per set of evidence roots, in the cache directory::
 
-    base-<crc32 of key>.sqlite    file       path, stamp (size, mtime, ctime, inode), content hash
-                                  topic, reference, claim    each file's parsed items (rows)
-                                  topic_claim, claim_cite    the index a one-topic question uses
-                                  meta       key (format, lms and loader versions, roots,
-                                             size limit) and "checked" when the cross-file
-                                             checks passed for exactly these files
+    base-<crc32 of key>.sqlite
+      meta         key (cache format, lms version, loader code, roots, size limit),
+                   generation, and checked=yes when the cross-file checks passed for
+                   exactly the files listed, in their order
+      file         id, ord (load order), path, stamp (size, mtime, ctime, inode), hash
+      topic, reference, claim    each file's parsed items, one row each
+      topic_claim  (slug, file, seq): the claims of a topic, for a one-topic question
+      uses         (file, kind, id): the distinct ids each file cites
 
-Rules that keep it honest:
+How it stays honest:
 
-- Only files that parsed without a problem are stored; a file with problems is parsed
-  (and reported) on every run.
-- A file is reused when its stamp is unchanged and its mtime is older than the moment
-  it was read by more than ``RACY_NS`` (else a same-tick edit could hide); otherwise its
-  content hash decides. One changed file is parsed alone; the others come from here.
-- The cross-file checks (``load.combine``) are skipped only when every file, in order,
-  is the one the snapshot checked; any change, addition or removal runs them again.
-- Snapshots are never modified: a new one is written to a temporary file and moved into
-  place with ``os.replace``, so a reader never sees half a file and two writers never mix
-  theirs. A snapshot that is corrupt, of another format, another lms version or another
-  set of roots is ignored (and replaced when the load finishes).
-- It stores parsed evidence, never rendered answers: every filter and format runs on it.
+- Only files that parsed without a problem are stored; a file with problems is parsed,
+  and reported, on every run.
+- A file is reused when its stamp is unchanged and its mtime is older, by more than
+  ``RACY_NS``, than the moment it was read (else an edit in the same clock tick could go
+  unseen); otherwise its content hash decides. A changed file is parsed alone.
+- The cross-file checks (``load.link_problems``) are skipped only when every file, in
+  order, is one the snapshot checked; after any change they run again over every file,
+  fed from the stored rows.
+- A snapshot is never modified once written. A new one is written to a temporary file (a
+  copy of the old one, patched) and moved into place with ``os.replace``: readers never
+  see half a file, and of two writers the last complete one wins. A snapshot that is
+  corrupt or was written for another format, lms version or set of roots is ignored and
+  replaced.
+- It holds parsed evidence, never rendered answers: every filter and format runs on it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import time
 import zlib
@@ -36,18 +39,22 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lms_cli import __version__
 from lms_cli.errors import EvidenceError, Problem
 from lms_cli.load import (
+    Definition,
     FileItems,
     Parsed,
     Stamp,
+    Use,
     combine,
+    definitions,
+    digest,
     for_topic,
     gc_paused,
-    parse_path,
+    link_problems,
     parse_paths,
     read_bytes,
     stamp_of,
@@ -61,14 +68,18 @@ if TYPE_CHECKING:
 FORMAT = 1
 #: "lms1": the SQLite application id that marks our files.
 APPLICATION_ID = 0x6C6D7331
-#: A file whose mtime is this close to the moment it was read may change again within the
-#: same timestamp tick (2 s covers FAT; others are finer), so its content hash is checked.
+#: A file whose mtime (or ctime) is this close to the moment it was read may change again
+#: within the same timestamp tick (2 s covers FAT; others are finer): its hash is checked.
 RACY_NS = 2_000_000_000
 #: Temporary files left by a writer that died are removed after this long.
 STALE_TEMP_S = 3600
-# Modules whose code decides what a parsed file becomes; their stamps are part of the key,
-# so an edited validator (a development install) never trusts rows made by the old one.
+#: Snapshots not used for this long (other roots, older lms versions) are removed.
+UNUSED_SNAPSHOT_S = 30 * 24 * 3600
+# Modules whose code decides what a file parses to; their stamps are part of the key, so an
+# edited validator (in a development install) never trusts rows the old one made.
 _LOADER_MODULES = ("load.py", "yamlsafe.py", "model.py", "cache.py", "errors.py")
+# SQLite allows 999 parameters per statement in old builds.
+_CHUNK = 900
 
 _SECTIONS = {s.value: s for s in Section}
 _POPULATIONS = {p.value: p for p in Population}
@@ -81,70 +92,80 @@ class CacheStats:
 
     reused: int = 0  # files whose parsed evidence came from the cache
     parsed: int = 0  # files parsed now
-    verified: int = 0  # files read to compare their content hash with the cached one
-    warm: bool = False  # the cross-file checks were skipped: every file was the checked one
+    verified: int = 0  # files read to compare their content hash with the stored one
+    warm: bool = False  # the cross-file checks were skipped: every file was a checked one
     written: bool = False  # a new snapshot was written
     ignored: str | None = None  # why an existing snapshot was not used (corrupt, foreign)
-    write_error: str | None = None  # why a snapshot could not be written (the load still succeeds)
+    write_error: str | None = None  # why no snapshot was written (the load still succeeds)
 
 
 class _Unusable(Exception):
     """The snapshot cannot be trusted: corrupt, or written for something else."""
 
 
-# --- rows: one file's items as plain tuples (what is stored and what workers send) ---------
+# --- rows: one file's items as plain tuples (what is stored, and what workers send) ------
 
-TopicRow = tuple[int, int, str, str, str, str]  # seq, line, slug, title, question, aliases (JSON)
-ReferenceRow = tuple[int, int, str, str]  # seq, line, id, fields (JSON)
+TopicRow = tuple[int, int, str, str, str, str]  # seq, line, slug, title, question, aliases
+ReferenceRow = tuple[int, int, str, str, str, str, str, int, str | None, str | None, str | None, str | None,
+                     str | None, str | None, int | None, str, str | None]
+# seq, line, id, design, authors, title, journal, year, volume, issue, pages, doi, pmid, pmcid, n,
+# findings, note; lists of text (aliases, authors, findings) are joined by newlines
 ClaimRow = tuple[int, int, str, str, str, str, str, str, str | None, str]
-# seq, line, id, topics, section, statement, cites, population, reviewed, used (positions)
+# seq, line, id, topics, section, statement, cites, population, reviewed, used: the
+# line and column of each cited id, then of each topic
 
 
-@dataclass(slots=True)
 class FileRows:
     """One clean file's topics, references and claims, encoded for SQLite."""
 
-    topics: list[TopicRow]
-    references: list[ReferenceRow]
-    claims: list[ClaimRow]
+    # A plain class: each dataclass costs a warm start about half a millisecond to create.
+    __slots__ = ("claims", "references", "topics")
+
+    def __init__(self) -> None:
+        self.topics: list[TopicRow] = []
+        self.references: list[ReferenceRow] = []
+        self.claims: list[ClaimRow] = []
 
 
-_REF_FIELDS = ("design", "authors", "title", "journal", "year", "volume", "issue", "pages", "doi", "pmid",
-               "pmcid", "n", "findings", "note")
+def _lines(texts: tuple[str, ...]) -> str:
+    # Checked text is whitespace-folded (load._text), so it never holds a newline; a list
+    # that did could not be stored faithfully: refuse it, and the file is just not cached.
+    if any("\n" in t or not t for t in texts):
+        raise ValueError("list item with a newline or empty")
+    return "\n".join(texts)
+
+
+def _unlines(text: str) -> tuple[str, ...]:
+    return tuple(text.split("\n")) if text else ()
 
 
 def encode(items: FileItems) -> FileRows:
     """Rows for a file that parsed without problems."""
     if items.problems:
         raise ValueError("only files without problems are cached")
-    topics = [(i, _line(t.where), t.slug, t.title, t.question, json.dumps(t.aliases, ensure_ascii=False))
-              for i, t in enumerate(items.topics)]
-    references = []
+    rows = FileRows()
+    for i, t in enumerate(items.topics):
+        rows.topics.append((i, _line(t.where), t.slug, t.title, t.question, _lines(t.aliases)))
     for i, r in enumerate(items.references):
-        fields: dict[str, Any] = {}
-        for name in _REF_FIELDS:
-            value = getattr(r, name)
-            if value is not None and value != ():
-                fields[name] = value.value if name == "design" else value
-        references.append((i, _line(r.where), r.id, json.dumps(fields, ensure_ascii=False)))
+        rows.references.append((i, _line(r.where), r.id, r.design.value, _lines(r.authors), r.title, r.journal,
+                                r.year, r.volume, r.issue, r.pages, r.doi, r.pmid, r.pmcid, r.n,
+                                _lines(r.findings), r.note))
     used = iter(items.refs_used)
-    claims: list[ClaimRow] = []
     for i, c in enumerate(items.claims):
-        # refs_used lists, claim by claim, the position of each cited id then of each topic
+        # refs_used holds, claim after claim, the position of each cited id, then of each topic
         positions = []
-        for expected_kind, keys in (("reference", c.cites), ("topic", c.topics)):
-            for key in keys:
-                kind, value, _path, line, col = next(used)
-                if (kind, value) != (expected_kind, key):
-                    raise ValueError("refs_used does not follow the claims")
-                positions.append(f"{line} {col}")
-        # ids and slugs match ID_RE/SLUG_RE (no spaces), so a space separates them safely
-        claims.append((i, _line(c.where), c.id, " ".join(c.topics), c.section.value, c.statement,
-                       " ".join(c.cites), c.population.value, c.reviewed.isoformat() if c.reviewed else None,
-                       " ".join(positions)))
+        for expected in [("reference", key) for key in c.cites] + [("topic", key) for key in c.topics]:
+            kind, key, _path, line, col = next(used)
+            if (kind, key) != expected:
+                raise ValueError("refs_used does not follow the claims")
+            positions.append(f"{line} {col}")
+        # ids and slugs match ID_RE/SLUG_RE (no spaces): a space separates them safely
+        rows.claims.append((i, _line(c.where), c.id, " ".join(c.topics), c.section.value, c.statement,
+                            " ".join(c.cites), c.population.value, c.reviewed.isoformat() if c.reviewed else None,
+                            " ".join(positions)))
     if next(used, None) is not None:
         raise ValueError("refs_used has entries for no claim")
-    return FileRows(topics, references, claims)
+    return rows
 
 
 def _line(where: Location | None) -> int:
@@ -152,39 +173,44 @@ def _line(where: Location | None) -> int:
     return where.line
 
 
-def _topic(row: Sequence[Any], where: Location) -> Topic:
-    return Topic(row[0], row[1], row[2], tuple(json.loads(row[3])), where)
+def _topic(slug: str, title: str, question: str, aliases: str, where: Location) -> Topic:
+    return Topic(slug, title, question, _unlines(aliases), where)
 
 
-def _reference(ref_id: str, data: str, where: Location) -> Reference:
-    fields = json.loads(data)
-    fields["design"] = _RANKS[fields["design"]]
-    fields["authors"] = tuple(fields["authors"])
-    if "findings" in fields:
-        fields["findings"] = tuple(fields["findings"])
-    return Reference(id=ref_id, where=where, **fields)
+def _reference(row: Sequence[Any], where: Location) -> Reference:
+    """A Reference from the stored columns after seq and line (id ... note)."""
+    (ref_id, design, authors, title, journal, year, volume, issue, pages, doi, pmid, pmcid, n, findings,
+     note) = row
+    return Reference(ref_id, _RANKS[design], _unlines(authors), title, journal, year, volume, issue, pages, doi,
+                     pmid, pmcid, n, _unlines(findings), note, where)
 
 
-def _claim(row: Sequence[Any], where: Location) -> Claim:
-    claim_id, topics, section, statement, cites, population, reviewed = row
+def _claim(claim_id: str, topics: str, section: str, statement: str, cites: str, population: str,
+           reviewed: str | None, where: Location) -> Claim:
     return Claim(claim_id, tuple(topics.split(" ")), _SECTIONS[section], statement, tuple(cites.split(" ")),
                  _POPULATIONS[population], dt.date.fromisoformat(reviewed) if reviewed else None, where)
+
+
+def _uses(claim: tuple[str, str, str, str], shown: str) -> Iterator[Use]:
+    """The refs_used entries of one stored claim: (topics, cites, used) -> positions."""
+    topics, cites, used = claim[1], claim[2], claim[3]
+    numbers = iter(int(n) for n in used.split())
+    for kind, keys in (("reference", cites), ("topic", topics)):
+        for key in keys.split(" "):
+            yield kind, key, shown, next(numbers), next(numbers)
 
 
 def decode(rows: FileRows, shown: str) -> FileItems:
     """The FileItems that ``rows`` encode, located in the file shown as ``shown``."""
     items = FileItems([], [], [], [], [])
-    for _, line, *rest in rows.topics:
-        items.topics.append(_topic(rest, Location(shown, line)))
-    for _, line, ref_id, data in rows.references:
-        items.references.append(_reference(ref_id, data, Location(shown, line)))
-    for _, line, *fields, used in rows.claims:
-        claim = _claim(fields, Location(shown, line))
-        items.claims.append(claim)
-        numbers = iter(int(n) for n in used.split())
-        for kind, keys in (("reference", claim.cites), ("topic", claim.topics)):
-            for key in keys:
-                items.refs_used.append((kind, key, shown, next(numbers), next(numbers)))
+    for _, line, slug, title, question, aliases in rows.topics:
+        items.topics.append(_topic(slug, title, question, aliases, Location(shown, line)))
+    for _, line, *ref in rows.references:
+        items.references.append(_reference(ref, Location(shown, line)))
+    for _, line, claim_id, topics, section, statement, cites, population, reviewed, used in rows.claims:
+        items.claims.append(_claim(claim_id, topics, section, statement, cites, population, reviewed,
+                                   Location(shown, line)))
+        items.refs_used.extend(_uses((claim_id, topics, cites, used), shown))
     return items
 
 
@@ -192,32 +218,57 @@ def decode(rows: FileRows, shown: str) -> FileItems:
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE file (id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, shown TEXT NOT NULL, size INTEGER NOT NULL,
-                   mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, ino INTEGER NOT NULL,
-                   digest TEXT NOT NULL, read_ns INTEGER NOT NULL);
+CREATE TABLE file (id INTEGER PRIMARY KEY, ord INTEGER NOT NULL, path TEXT NOT NULL UNIQUE,
+    size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, ino INTEGER NOT NULL,
+    digest TEXT NOT NULL, read_ns INTEGER NOT NULL);
 CREATE TABLE topic (file INTEGER, seq INTEGER, line INTEGER, slug TEXT, title TEXT, question TEXT,
-                    aliases TEXT, PRIMARY KEY (file, seq)) WITHOUT ROWID;
-CREATE TABLE reference (file INTEGER, seq INTEGER, line INTEGER, id TEXT, data TEXT,
-                        PRIMARY KEY (file, seq)) WITHOUT ROWID;
-CREATE TABLE claim (file INTEGER, seq INTEGER, line INTEGER, id TEXT, topics TEXT, section TEXT, statement TEXT,
-                    cites TEXT, population TEXT, reviewed TEXT, used TEXT, PRIMARY KEY (file, seq)) WITHOUT ROWID;
+    aliases TEXT, PRIMARY KEY (file, seq)) WITHOUT ROWID;
+CREATE TABLE reference (file INTEGER, seq INTEGER, line INTEGER, id TEXT, design TEXT, authors TEXT, title TEXT,
+    journal TEXT, year INTEGER, volume TEXT, issue TEXT, pages TEXT, doi TEXT, pmid TEXT, pmcid TEXT, n INTEGER,
+    findings TEXT, note TEXT, PRIMARY KEY (file, seq)) WITHOUT ROWID;
+CREATE TABLE claim (file INTEGER, seq INTEGER, line INTEGER, id TEXT, topics TEXT, section TEXT,
+    statement TEXT, cites TEXT, population TEXT, reviewed TEXT, used TEXT, PRIMARY KEY (file, seq)) WITHOUT ROWID;
 CREATE TABLE topic_claim (slug TEXT, file INTEGER, seq INTEGER, PRIMARY KEY (slug, file, seq)) WITHOUT ROWID;
-CREATE TABLE claim_cite (file INTEGER, seq INTEGER, ref TEXT, PRIMARY KEY (file, seq, ref)) WITHOUT ROWID;
+CREATE TABLE uses (file INTEGER, kind TEXT, key TEXT, PRIMARY KEY (file, kind, key)) WITHOUT ROWID;
+-- every column: a topic's references are then read from this index alone
+CREATE INDEX reference_id ON reference (id, file, seq, line, design, authors, title, journal, year, volume, issue,
+    pages, doi, pmid, pmcid, n, findings, note);
 """
-_INDEXES = "CREATE INDEX reference_id ON reference (id);"
-_ITEM_TABLES = ("topic", "reference", "claim", "topic_claim", "claim_cite")
+_ITEM_TABLES = ("topic", "reference", "claim", "topic_claim", "uses")
+_CLAIM_COLUMNS = "c.file, c.seq, c.line, c.id, c.topics, c.section, c.statement, c.cites, c.population, c.reviewed"
+_REF_COLUMNS = "id, design, authors, title, journal, year, volume, issue, pages, doi, pmid, pmcid, n, findings, note"
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
+class _Entry(NamedTuple):
+    """A stored file: its id, load position, stamp and hash, and when it was read."""
+
     id: int
+    ord: int
     stamp: Stamp
     digest: str
     read_ns: int
 
 
-def _racy(stamp: Stamp, read_ns: int) -> bool:
-    return max(stamp[1], stamp[2]) + RACY_NS >= read_ns
+def _racy(stamp: Stamp, read_ns: int, window: int) -> bool:
+    return max(stamp[1], stamp[2]) + window >= read_ns
+
+
+@contextmanager
+def _corrupt_is_unusable() -> Iterator[None]:
+    """Turn any error reading a snapshot (bad pages, bad rows) into _Unusable."""
+    import sqlite3
+
+    try:
+        yield
+    except (sqlite3.Error, ValueError, KeyError, TypeError, IndexError, StopIteration) as exc:
+        raise _Unusable(f"corrupt: {exc}") from exc
+
+
+def _uri(path: Path) -> str:
+    from urllib.parse import quote  # not urllib.request: it costs 20 ms of imports
+
+    # immutable: snapshots are replaced, never changed, so no locks or journals are needed
+    return f"file:{quote(str(path.absolute()))}?mode=ro&immutable=1"
 
 
 class _Snapshot:
@@ -228,17 +279,19 @@ class _Snapshot:
         self.path = path
         self.entries: dict[str, _Entry] = {}
         self.checked = False
+        self.generation = ""
 
     @classmethod
     def open(cls, path: Path, key: str) -> _Snapshot | None:
-        """The snapshot at ``path`` if it exists and was written for ``key``; raise _Unusable if not ours."""
+        """The snapshot at ``path`` if there is one; raise _Unusable if it is not ours."""
         import sqlite3
-        from urllib.request import pathname2url
 
         if not path.is_file():
             return None
-        # immutable: snapshots are replaced, never changed, so no locks or journals are needed
-        conn = sqlite3.connect(f"file:{pathname2url(str(path))}?mode=ro&immutable=1", uri=True)
+        with _corrupt_is_unusable():
+            conn = sqlite3.connect(_uri(path), uri=True)
+            # Pages read through a memory map: the first query of a process costs half as much.
+            conn.execute("PRAGMA mmap_size = 268435456")
         snap = cls(conn, path)
         try:
             with _corrupt_is_unusable():
@@ -250,10 +303,11 @@ class _Snapshot:
                 if meta.get("key") != key:
                     raise _Unusable("written for other evidence roots or another lms version")
                 snap.checked = meta.get("checked") == "yes"
-                for fid, fpath, size, mtime, ctime, ino, dig, read_ns in conn.execute(
-                    "SELECT id, path, size, mtime_ns, ctime_ns, ino, digest, read_ns FROM file"
+                snap.generation = meta["generation"]
+                for fid, order, fpath, size, mtime, ctime, ino, dig, read_ns in conn.execute(
+                    "SELECT id, ord, path, size, mtime_ns, ctime_ns, ino, digest, read_ns FROM file"
                 ):
-                    snap.entries[fpath] = _Entry(fid, (size, mtime, ctime, ino), dig, read_ns)
+                    snap.entries[fpath] = _Entry(fid, order, (size, mtime, ctime, ino), dig, read_ns)
         except BaseException:
             conn.close()
             raise
@@ -262,98 +316,118 @@ class _Snapshot:
     def close(self) -> None:
         self.conn.close()
 
-    def rows(self, ids: Sequence[int]) -> dict[int, FileRows]:
-        """The stored rows of the files with these ids."""
-        wanted = set(ids)
-        out = {i: FileRows([], [], []) for i in wanted}
+    def in_order(self) -> list[str]:
+        return sorted(self.entries, key=lambda p: self.entries[p].ord)
+
+    def definitions(self, ids: dict[int, str]) -> dict[int, list[Definition]]:
+        """The ids the files ``ids`` (file id -> shown path) define, file by file, in check order."""
+        out: dict[int, list[Definition]] = {i: [] for i in ids}
         with _corrupt_is_unusable():
-            for fid, *row in self.conn.execute(
-                    "SELECT file, seq, line, slug, title, question, aliases FROM topic ORDER BY file, seq"):
-                if fid in wanted:
-                    out[fid].topics.append(tuple(row))
-            for fid, *row in self.conn.execute(
-                    "SELECT file, seq, line, id, data FROM reference ORDER BY file, seq"):
-                if fid in wanted:
-                    out[fid].references.append(tuple(row))
-            for fid, *row in self.conn.execute(
-                    "SELECT file, seq, line, id, topics, section, statement, cites, population, reviewed, used "
-                    "FROM claim ORDER BY file, seq"):
-                if fid in wanted:
-                    out[fid].claims.append(tuple(row))
+            for kind, sql in (("topic", "SELECT file, slug, line FROM topic ORDER BY file, seq"),
+                              ("reference", "SELECT file, id, line FROM reference ORDER BY file, seq"),
+                              ("claim", "SELECT file, id, line FROM claim ORDER BY file, seq")):
+                for fid, key, line in self.conn.execute(sql):
+                    if fid in out:
+                        out[fid].append((kind, key, ids[fid], line))
         return out
 
-    def base(self, shown: Sequence[str], topic: str | None) -> EvidenceBase:
-        """The checked base (or the part one topic needs), built from the stored rows only."""
+    def uses(self, ids: dict[int, str], known: dict[str, set[str]]) -> Iterator[Use]:
+        """The citations in files ``ids`` that ``known`` does not cover, with their positions.
+
+        The distinct ids each file cites are stored, so when all are known (the usual case)
+        no claim is read at all.
+        """
         with _corrupt_is_unusable():
-            topics = tuple(
-                _topic(rest, Location(shown[fid], line))
-                for fid, line, *rest in self.conn.execute(
-                    "SELECT file, line, slug, title, question, aliases FROM topic ORDER BY file, seq")
-            )
+            suspects = {fid for fid, kind, key in self.conn.execute("SELECT file, kind, key FROM uses")
+                        if fid in ids and key not in known[kind]}
+            if not suspects:
+                return
+            for fid, *claim in self.conn.execute(
+                    "SELECT file, id, topics, cites, used FROM claim ORDER BY file, seq"):
+                if fid in suspects:
+                    yield from _uses(tuple(claim), ids[fid])
+
+    def base(self, place: dict[int, tuple[int, str]], fresh: dict[int, FileItems], topic: str | None
+             ) -> EvidenceBase:
+        """The base (or the part one topic needs, see ``load.for_topic``) of a checked set of files.
+
+        ``place`` maps the stored files to use (snapshot id -> position in this load, shown
+        path); ``fresh`` holds the files parsed now, by position. Items come out in load
+        order: by file position, then by place in the file.
+        """
+        conn = self.conn
+        slug = topic or ""
+        with _corrupt_is_unusable(), gc_paused():
+            topics = [(place[fid][0], seq, _topic(t_slug, title, question, aliases, Location(place[fid][1], line)))
+                      for fid, seq, line, t_slug, title, question, aliases in conn.execute(
+                          "SELECT file, seq, line, slug, title, question, aliases FROM topic") if fid in place]
             if topic is None:
-                ref_sql = "SELECT file, line, id, data FROM reference ORDER BY file, seq"
-                claim_sql = ("SELECT file, line, id, topics, section, statement, cites, population, reviewed "
-                             "FROM claim ORDER BY file, seq")
-                args: tuple[str, ...] = ()
+                claim_rows = conn.execute(f"SELECT {_CLAIM_COLUMNS} FROM claim c")
             else:
-                ref_sql = ("SELECT file, line, id, data FROM reference WHERE id IN ("
-                           " SELECT ref FROM topic_claim JOIN claim_cite USING (file, seq) WHERE slug = ?)"
-                           " ORDER BY file, seq")
-                claim_sql = ("SELECT c.file, c.line, c.id, c.topics, c.section, c.statement, c.cites, c.population,"
-                             " c.reviewed FROM topic_claim t JOIN claim c USING (file, seq) WHERE t.slug = ?"
-                             " ORDER BY t.file, t.seq")
-                args = (topic,)
-            references = tuple(_reference(ref_id, data, Location(shown[fid], line))
-                               for fid, line, ref_id, data in self.conn.execute(ref_sql, args))
-            claims = tuple(_claim(rest, Location(shown[fid], line))
-                           for fid, line, *rest in self.conn.execute(claim_sql, args))
-        return EvidenceBase(topics, references, claims)
+                claim_rows = conn.execute(
+                    f"SELECT {_CLAIM_COLUMNS} FROM topic_claim t JOIN claim c USING (file, seq) WHERE t.slug = ?",
+                    (topic,))
+            claims = [(place[fid][0], seq, _claim(cid, c_topics, section, statement, cites, population, reviewed,
+                                                  Location(place[fid][1], line)))
+                      for fid, seq, line, cid, c_topics, section, statement, cites, population, reviewed in claim_rows
+                      if fid in place]
+            for i, items in fresh.items():
+                topics.extend((i, seq, t) for seq, t in enumerate(items.topics))
+                claims.extend((i, seq, c) for seq, c in enumerate(items.claims) if topic is None or slug in c.topics)
+            if topic is None:
+                ref_rows = list(conn.execute(f"SELECT file, seq, line, {_REF_COLUMNS} FROM reference"))
+                cited: set[str] | None = None
+            else:
+                cited = {ref for *_, claim in claims for ref in claim.cites}
+                wanted = sorted(cited)
+                ref_rows = []
+                for start in range(0, len(wanted), _CHUNK):
+                    chunk = wanted[start:start + _CHUNK]
+                    marks = ",".join("?" * len(chunk))
+                    ref_rows.extend(conn.execute(
+                        f"SELECT file, seq, line, {_REF_COLUMNS} FROM reference WHERE id IN ({marks})", chunk))
+            references = [(place[fid][0], seq, _reference(ref, Location(place[fid][1], line)))
+                          for fid, seq, line, *ref in ref_rows if fid in place]
+            for i, items in fresh.items():
+                references.extend((i, seq, r) for seq, r in enumerate(items.references)
+                                  if cited is None or r.id in cited)
+        for items_list in (topics, claims, references):
+            items_list.sort(key=lambda item: (item[0], item[1]))
+        return EvidenceBase(tuple(t for *_, t in topics), tuple(r for *_, r in references),
+                            tuple(c for *_, c in claims))
 
 
-@contextmanager
-def _corrupt_is_unusable() -> Iterator[None]:
-    """Turn any error reading a snapshot (bad pages, bad rows) into _Unusable."""
-    import sqlite3
-
-    try:
-        yield
-    except (sqlite3.Error, ValueError, KeyError, TypeError, IndexError) as exc:
-        raise _Unusable(f"corrupt: {exc}") from exc
-
-
-@dataclass(slots=True)
 class _Plan:
-    """Where each file's items come from in this load."""
+    """Where each listed file's items come from in this load."""
 
-    reuse: dict[int, int]  # file index -> snapshot file id
-    fresh: dict[int, Parsed]  # file index -> parsed now
-    stamps: dict[int, tuple[Stamp, int]]  # reused files whose stored stamp is out of date
+    __slots__ = ("fresh", "restamp", "reuse")
+
+    def __init__(self) -> None:
+        self.reuse: dict[int, _Entry] = {}  # file index -> its snapshot entry
+        self.fresh: dict[int, Parsed] = {}  # file index -> parsed now
+        self.restamp: dict[int, tuple[Stamp, int]] = {}  # reused, but with a newer stamp to store
 
 
 class EvidenceCache:
-    """The cache directory; ``load`` uses it, ``stats`` says what the last load did."""
+    """A cache directory; ``load`` uses it, and ``stats`` says what the last load did."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, racy_ns: int = RACY_NS) -> None:
         self.directory = Path(directory)
+        self.racy_ns = racy_ns  # tests use 0: "every file was written well before it was read"
         self.stats = CacheStats()
 
-    # the key: everything besides the files themselves that decides what loading gives
     def key(self, roots: Sequence[Path], max_bytes: int) -> str:
+        """Everything besides the files themselves that decides what loading gives."""
         here = Path(__file__).parent
-        code = []
+        code: list[tuple[str, int | None, int | None]] = []
         for name in _LOADER_MODULES:
             try:
                 st = os.stat(here / name)
-                code.append([name, st.st_size, st.st_mtime_ns])
+                code.append((name, st.st_size, st.st_mtime_ns))
             except OSError:
-                code.append([name, None, None])
-        return json.dumps({
-            "format": FORMAT,
-            "lms": __version__,
-            "code": code,
-            "max_bytes": max_bytes,
-            "roots": [[str(r), os.path.abspath(r)] for r in roots],
-        }, sort_keys=True)
+                code.append((name, None, None))
+        # repr of plain values is stable, and spares a warm start the json import
+        return repr((FORMAT, __version__, tuple(code), max_bytes, tuple((str(r), os.path.abspath(r)) for r in roots)))
 
     def path_for(self, key: str) -> Path:
         return self.directory / f"base-{zlib.crc32(key.encode()):08x}.sqlite"
@@ -371,7 +445,7 @@ class EvidenceCache:
             self.stats.ignored = str(exc)
         try:
             return self._load(snap, key, target, files, problems, max_bytes, topic, jobs)
-        except _Unusable as exc:  # found corrupt rows halfway: start again without the snapshot
+        except _Unusable as exc:  # corrupt rows found halfway: start again without the snapshot
             if snap is not None:
                 snap.close()
                 snap = None
@@ -383,38 +457,33 @@ class EvidenceCache:
 
     def _plan(self, snap: _Snapshot | None, files: Sequence[Path], shown: Sequence[str],
               absolute: Sequence[str], max_bytes: int, jobs: int | None) -> _Plan:
-        plan = _Plan({}, {}, {})
+        plan = _Plan()
         entries = snap.entries if snap else {}
         to_parse: list[int] = []
         for i, path in enumerate(absolute):
             entry = entries.get(path)
-            if entry is None:
+            try:
+                stamp = stamp_of(os.stat(path)) if entry else None
+            except OSError:
+                stamp = None  # parsing reports why it cannot be read
+            if entry is None or stamp is None:
                 to_parse.append(i)
                 continue
-            try:
-                stamp = stamp_of(os.stat(path))
-            except OSError:
-                to_parse.append(i)  # parsing reports why it cannot be read
+            if stamp == entry.stamp and not _racy(stamp, entry.read_ns, self.racy_ns):
+                plan.reuse[i] = entry
                 continue
-            if stamp == entry.stamp and not _racy(stamp, entry.read_ns):
-                plan.reuse[i] = entry.id
-                continue
-            # The stamp changed, or cannot be trusted: the content decides.
-            from lms_cli.load import digest
-
+            # The stamp changed, or is too recent to trust: the content decides.
             read_ns = time.time_ns()
             data, now, failed = read_bytes(files[i], shown[i], max_bytes)
             self.stats.verified += 1
             if failed is not None or data is None or now is None:
                 to_parse.append(i)
-                continue
-            if digest(data) == entry.digest:
-                plan.reuse[i] = entry.id
-                if now != entry.stamp or not _racy(now, read_ns):
-                    plan.stamps[i] = (now, read_ns)
+            elif digest(data) == entry.digest:
+                plan.reuse[i] = entry
+                if now != entry.stamp or not _racy(now, read_ns, self.racy_ns):
+                    plan.restamp[i] = (now, read_ns)
             else:
-                with gc_paused():
-                    plan.fresh[i] = parse_path(files[i], shown[i], max_bytes, data, now, read_ns)
+                to_parse.append(i)  # read again there: in worker processes when many changed
         for i, parsed in zip(to_parse, parse_paths([files[i] for i in to_parse], max_bytes, jobs), strict=True):
             plan.fresh[i] = parsed
         return plan
@@ -425,42 +494,94 @@ class EvidenceCache:
         absolute = [os.path.abspath(f) for f in files]
         plan = self._plan(snap, files, shown, absolute, max_bytes, jobs)
         self.stats.reused, self.stats.parsed = len(plan.reuse), len(plan.fresh)
-        if (snap is not None and snap.checked and not problems and not plan.fresh
-                and len(snap.entries) == len(files)
-                and all(plan.reuse.get(i) == i for i in range(len(files)))):
+        if snap is None or not plan.reuse:
+            # Nothing to reuse: check the parsed files as load.load does, then store them.
+            with gc_paused():
+                parts = [plan.fresh[i].file_items() for i in range(len(files))]
+                try:
+                    base = combine(parts, problems)
+                except EvidenceError:
+                    self._write(target, key, None, plan, absolute, checked=False)
+                    raise
+            self._write(target, key, None, plan, absolute, checked=True)
+            return for_topic(base, topic) if topic is not None else base
+        by_id = {plan.reuse[i].id: shown[i] for i in plan.reuse}
+        place = {plan.reuse[i].id: (i, shown[i]) for i in plan.reuse}
+        if snap.checked and not problems and not plan.fresh and snap.in_order() == list(absolute):
             # Exactly the files the snapshot checked, in the same order: its verdict stands.
             self.stats.warm = True
-            base = snap.base(shown, topic)
-            if plan.stamps:
-                self._write(target, key, snap, plan, shown, absolute, checked=True)
-            return base
-        old_rows = snap.rows(sorted(set(plan.reuse.values()))) if snap else {}
-        with gc_paused():
-            parts = [decode(old_rows[plan.reuse[i]], shown[i]) if i in plan.reuse else plan.fresh[i].file_items()
-                     for i in range(len(files))]
-            try:
-                base = combine(parts, problems)
-            except EvidenceError:
-                self._write(target, key, snap, plan, shown, absolute, checked=False)
-                raise
-        self._write(target, key, snap, plan, shown, absolute, checked=True)
-        return for_topic(base, topic) if topic is not None else base
+            if plan.restamp:
+                self._write(target, key, snap, plan, absolute, checked=True)
+            else:
+                _mark_used(target)
+            return snap.base(place, {}, topic)
+        fresh = self._check(snap, plan, shown, problems, by_id, target, key, absolute)
+        # The answer comes from the rows just checked, whether or not the new snapshot is written.
+        self._write(target, key, snap, plan, absolute, checked=True)
+        return snap.base(place, fresh, topic)
 
-    def _write(self, target: Path, key: str, snap: _Snapshot | None, plan: _Plan, shown: Sequence[str],
-               absolute: Sequence[str], *, checked: bool) -> None:
-        """Write a new snapshot beside ``target`` and move it into place; never raise."""
+    def _check(self, snap: _Snapshot, plan: _Plan, shown: Sequence[str], problems: list[Problem],
+               by_id: dict[int, str], target: Path, key: str, absolute: Sequence[str]) -> dict[int, FileItems]:
+        """Run the cross-file checks over stored and freshly parsed files; raise EvidenceError.
+
+        Returns the fresh files' items by position.
+        """
+        found = list(problems)
+        stored = snap.definitions(by_id)
+        fresh_items = {i: p.file_items() for i, p in plan.fresh.items()}
+        for items in fresh_items.values():
+            found.extend(items.problems)
+
+        def defined() -> Iterator[Definition]:
+            for i in range(len(shown)):
+                if i in plan.reuse:
+                    yield from stored[plan.reuse[i].id]
+                else:
+                    yield from definitions(fresh_items[i])
+
+        def uses(known: dict[str, set[str]]) -> Iterator[Use]:
+            for items in fresh_items.values():
+                yield from items.refs_used
+            yield from snap.uses(by_id, known)
+
+        found.extend(link_problems(defined(), uses))
+        if found:
+            self._write(target, key, snap, plan, absolute, checked=False)
+            raise EvidenceError(found)
+        return fresh_items
+
+    def _write(self, target: Path, key: str, snap: _Snapshot | None, plan: _Plan, absolute: Sequence[str],
+               *, checked: bool) -> str | None:
+        """Write a new snapshot beside ``target`` and move it into place; its generation, or None.
+
+        Never raises: a cache that cannot be written only makes the next load slower.
+        """
+        import shutil
         import sqlite3
         import tempfile
 
         temp: str | None = None
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            _remove_stale_temps(self.directory)
+            _remove_stale(self.directory)
             fd, temp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=self.directory)
             os.close(fd)
+            if snap is not None and plan.reuse:
+                shutil.copyfile(snap.path, temp)  # then patched: most rows stay as they are
             conn = sqlite3.connect(temp, isolation_level=None)
             try:
-                _fill(conn, key, snap, plan, shown, absolute, checked)
+                conn.execute("PRAGMA journal_mode = OFF")  # a temporary file: a failed write is deleted
+                conn.execute("PRAGMA synchronous = OFF")
+                conn.execute("BEGIN")
+                generation = os.urandom(8).hex()
+                if snap is not None and plan.reuse:
+                    (copied,) = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+                    if copied != snap.generation:  # another process replaced it since this load read it
+                        raise _Unusable("the cache changed while this load ran; left to the other writer")
+                    _patch(conn, plan, absolute, checked, generation)
+                else:
+                    _create(conn, key, plan, absolute, checked, generation)
+                conn.execute("COMMIT")
             finally:
                 conn.close()
             with open(temp, "rb") as handle:  # durable before it becomes visible
@@ -468,92 +589,112 @@ class EvidenceCache:
             os.replace(temp, target)
             temp = None
             self.stats.written = True
-        except (OSError, sqlite3.Error, ValueError) as exc:
+            return generation
+        except (OSError, sqlite3.Error, ValueError, _Unusable) as exc:
             self.stats.write_error = str(exc)
+            return None
         finally:
             if temp is not None:
                 with suppress(OSError):
                     os.unlink(temp)
 
 
-def _fill(conn: sqlite3.Connection, key: str, snap: _Snapshot | None, plan: _Plan, shown: Sequence[str],
-          absolute: Sequence[str], checked: bool) -> None:
-    from urllib.request import pathname2url
-
+def _create(conn: sqlite3.Connection, key: str, plan: _Plan, absolute: Sequence[str], checked: bool,
+            generation: str) -> None:
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     conn.execute(f"PRAGMA user_version = {FORMAT}")
-    conn.execute("PRAGMA journal_mode = OFF")  # a temporary file: a failed write is deleted
-    conn.execute("PRAGMA synchronous = OFF")
-    conn.execute("BEGIN")
     for statement in _SCHEMA.split(";"):
         if statement.strip():
             conn.execute(statement)
-    if plan.reuse and snap is not None:
-        conn.execute("ATTACH DATABASE ? AS old",
-                     (f"file:{pathname2url(str(snap.path))}?mode=ro&immutable=1",))
-    files = []
+    conn.executemany("INSERT INTO meta VALUES (?, ?)", [("key", key), ("generation", generation),
+                                                        ("checked", "yes" if checked else "no")])
+    _insert(conn, {i: (i, plan.fresh[i]) for i in plan.fresh}, absolute)
+
+
+def _patch(conn: sqlite3.Connection, plan: _Plan, absolute: Sequence[str], checked: bool, generation: str) -> None:
+    keep = {entry.id for entry in plan.reuse.values()}
+    gone = [fid for (fid,) in conn.execute("SELECT id FROM file") if fid not in keep]
+    for start in range(0, len(gone), _CHUNK):
+        chunk = gone[start:start + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        for table in _ITEM_TABLES:
+            conn.execute(f"DELETE FROM {table} WHERE file IN ({marks})", chunk)
+        conn.execute(f"DELETE FROM file WHERE id IN ({marks})", chunk)
+    (top,) = conn.execute("SELECT COALESCE(MAX(id), -1) FROM file").fetchone()
+    for i, entry in plan.reuse.items():
+        stamp, read_ns = plan.restamp.get(i, (entry.stamp, entry.read_ns))
+        conn.execute("UPDATE file SET ord = ?, size = ?, mtime_ns = ?, ctime_ns = ?, ino = ?, read_ns = ? "
+                     "WHERE id = ?", (i, *stamp, read_ns, entry.id))
+    new_ids = {}
+    for n, i in enumerate(sorted(plan.fresh)):
+        new_ids[i] = (top + 1 + n, plan.fresh[i])
+    _insert(conn, new_ids, absolute)
+    conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [("generation", generation),
+                                                                   ("checked", "yes" if checked else "no")])
+
+
+def _insert(conn: sqlite3.Connection, parsed: dict[int, tuple[int, Parsed]], absolute: Sequence[str]) -> None:
+    """Store freshly parsed files (index -> (file id, Parsed)); files with problems are left out."""
+    files: list[tuple[Any, ...]] = []
     topic_rows: list[tuple[Any, ...]] = []
     ref_rows: list[tuple[Any, ...]] = []
     claim_rows: list[tuple[Any, ...]] = []
     topic_claims: list[tuple[str, int, int]] = []
-    claim_cites: list[tuple[int, int, str]] = []
-    for i, path in enumerate(absolute):
-        if i in plan.reuse:
-            old = plan.reuse[i]
-            entry = snap.entries[path] if snap else None
-            assert entry is not None
-            stamp, read_ns = plan.stamps.get(i, (entry.stamp, entry.read_ns))
-            files.append((i, path, shown[i], *stamp, entry.digest, read_ns))
-            for table in _ITEM_TABLES:
-                columns = _columns(conn, table)
-                rest = ", ".join(c for c in columns if c != "file")
-                conn.execute(f"INSERT INTO main.{table} (file, {rest}) SELECT ?, {rest} FROM old.{table} "
-                             f"WHERE file = ?", (i, old))
+    uses: set[tuple[int, str, str]] = set()
+    for i, (fid, p) in parsed.items():
+        if p.digest is None or p.stamp is None:
             continue
-        parsed = plan.fresh.get(i)
-        if parsed is None or parsed.digest is None or parsed.stamp is None:
-            continue
-        rows = parsed.rows
+        rows = p.rows
         if rows is None:
-            items = parsed.file_items()
+            items = p.file_items()
             if items.problems:
-                continue  # files with problems are parsed, and reported, every time
-            rows = encode(items)
-        files.append((i, path, shown[i], *parsed.stamp, parsed.digest, parsed.read_ns))
-        topic_rows.extend((i, *r) for r in rows.topics)
-        ref_rows.extend((i, *r) for r in rows.references)
+                continue  # a file with problems is parsed, and reported, every time
+            try:
+                rows = encode(items)
+            except ValueError:  # text the rows cannot hold faithfully: parsed every time instead
+                continue
+        files.append((fid, i, absolute[i], *p.stamp, p.digest, p.read_ns))
+        topic_rows.extend((fid, *r) for r in rows.topics)
+        ref_rows.extend((fid, *r) for r in rows.references)
         for r in rows.claims:
-            claim_rows.append((i, *r))
-            topic_claims.extend((slug, i, r[0]) for slug in r[3].split(" "))
-            claim_cites.extend((i, r[0], ref) for ref in r[6].split(" "))
+            claim_rows.append((fid, *r))
+            for slug in r[3].split(" "):
+                topic_claims.append((slug, fid, r[0]))
+                uses.add((fid, "topic", slug))
+            uses.update((fid, "reference", ref) for ref in r[6].split(" "))
     conn.executemany("INSERT INTO file VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", files)
     conn.executemany("INSERT INTO topic VALUES (?, ?, ?, ?, ?, ?, ?)", topic_rows)
-    conn.executemany("INSERT INTO reference VALUES (?, ?, ?, ?, ?)", ref_rows)
+    conn.executemany(f"INSERT INTO reference VALUES ({', '.join('?' * 18)})", ref_rows)
     conn.executemany("INSERT INTO claim VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", claim_rows)
+    # in key order, so each insert appends to the b-tree instead of splitting pages
+    topic_claims.sort()
     conn.executemany("INSERT OR IGNORE INTO topic_claim VALUES (?, ?, ?)", topic_claims)
-    conn.executemany("INSERT OR IGNORE INTO claim_cite VALUES (?, ?, ?)", claim_cites)
-    conn.execute(_INDEXES)
-    conn.executemany("INSERT INTO meta VALUES (?, ?)", [("key", key), ("checked", "yes" if checked else "no")])
-    conn.execute("COMMIT")
-    if plan.reuse and snap is not None:
-        conn.execute("DETACH DATABASE old")
+    conn.executemany("INSERT INTO uses VALUES (?, ?, ?)", sorted(uses))
 
 
-def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
-    return [row[1] for row in conn.execute(f"PRAGMA main.table_info({table})")]
-
-
-def _remove_stale_temps(directory: Path) -> None:
-    cutoff = time.time() - STALE_TEMP_S
+def _remove_stale(directory: Path) -> None:
+    """Remove temporary files of writers that died, and snapshots nobody has used for long."""
+    now = time.time()
     for entry in os.scandir(directory):
         if entry.name.endswith(".tmp"):
-            with suppress(OSError):
-                if entry.stat().st_mtime < cutoff:
-                    os.unlink(entry.path)
+            limit = STALE_TEMP_S
+        elif entry.name.startswith("base-") and entry.name.endswith(".sqlite"):
+            limit = UNUSED_SNAPSHOT_S
+        else:
+            continue
+        with suppress(OSError):
+            if entry.stat().st_mtime < now - limit:
+                os.unlink(entry.path)
+
+
+def _mark_used(snapshot: Path) -> None:
+    """Keep a snapshot in use from looking unused (its mtime is refreshed once a day at most)."""
+    with suppress(OSError):
+        if snapshot.stat().st_mtime < time.time() - 24 * 3600:
+            os.utime(snapshot)
 
 
 def iter_snapshots(directory: Path) -> Iterator[Path]:
-    """The snapshot files in a cache directory (for tests and tools)."""
+    """The snapshot files in a cache directory, by name."""
     if directory.is_dir():
         yield from sorted(directory.glob("base-*.sqlite"))
-

@@ -119,7 +119,8 @@ def ask(
         from lms_cli.compose import compose
         from lms_cli.select import select
 
-        base = load_base(env, evidence, no_bundled, no_cache)
+        # An exact slug loads only that topic's claims and references (fast on large bases).
+        base = load_base(env, evidence, no_bundled, no_cache, topic=topic.strip())
         query = Query(choose_topic(env, base, topic, best), make_filters(min_rank, since, population))
         summary = compose(query, select(base, query.topic, query.filters))
         out = resolve_format(env, fmt, citations)

@@ -185,9 +185,22 @@ def cache_root(env: Env) -> Path:
     return Path(base) / "lms"
 
 
-def load_base(env: Env, evidence: list[Path] | None, no_bundled: bool, no_cache: bool = False) -> EvidenceBase:
-    """The evidence base the user asked for: bundled, then LMS_EVIDENCE, then --evidence."""
+def load_base(
+    env: Env, evidence: list[Path] | None, no_bundled: bool, no_cache: bool = False, topic: str | None = None
+) -> EvidenceBase:
+    """The evidence base the user asked for: bundled, then LMS_EVIDENCE, then --evidence.
+
+    Parsed files are cached under ``cache_root(env) / "evidence"`` unless ``no_cache``.
+    ``topic``: the TOPIC an `ask` names; when it is a topic's slug only what that topic
+    needs is loaded (see ``load.for_topic``), else the whole base (plain words need it).
+    """
     from lms_cli import load
 
     roots = load.sources(not no_bundled, user_dirs(env, evidence))
-    return load.load(roots, max_bytes(env))
+    cache = None if no_cache else cache_root(env) / "evidence"
+    limit = max_bytes(env)
+    if topic is not None and cache is not None:  # without a cache a second load would parse again
+        part = load.load(roots, limit, cache=cache, topic=topic)
+        if part.topic(topic) is not None:
+            return part
+    return load.load(roots, limit, cache=cache)

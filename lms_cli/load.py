@@ -418,15 +418,13 @@ class Parsed:
         return self.items
 
 
-def parse_path(path: Path, shown: str, max_bytes: int, data: bytes | None = None,
-               stamp: Stamp | None = None, read_ns: int | None = None) -> Parsed:
-    """Read (unless ``data`` is given) and parse one file, noting its stamp and content hash."""
-    if data is None:
-        read_ns = time.time_ns()  # before reading: a write after this instant is a later version
-        data, stamp, failed = read_bytes(path, shown, max_bytes)
-        if failed is not None:
-            return Parsed(shown, failed, None, read_ns, None)
-    assert data is not None and read_ns is not None
+def parse_path(path: Path, shown: str, max_bytes: int) -> Parsed:
+    """Read and parse one file, noting its stamp and content hash."""
+    read_ns = time.time_ns()  # before reading: a write after this instant is a later version
+    data, stamp, failed = read_bytes(path, shown, max_bytes)
+    if failed is not None:
+        return Parsed(shown, failed, None, read_ns, None)
+    assert data is not None
     return Parsed(shown, parse_file(data, shown), stamp, read_ns, digest(data))
 
 
@@ -440,7 +438,10 @@ def _parse_in_worker(job: tuple[str, str, int]) -> Parsed:
 
             # Plain tuples cross the process boundary faster than model objects, and
             # they are what the cache stores anyway.
-            parsed.rows = cache.encode(items)
+            try:
+                parsed.rows = cache.encode(items)
+            except ValueError:  # not storable: send the objects
+                return parsed
             parsed.items = None
     return parsed
 
@@ -469,21 +470,56 @@ def workers(paths: Sequence[Path], jobs: int | None) -> int:
 
 
 def parse_paths(paths: Sequence[Path], max_bytes: int, jobs: int | None = None) -> list[Parsed]:
-    """Parse files in order, in worker processes when they are big enough to pay for them."""
+    """Parse files, in order; big sets are shared between this process and worker processes."""
     count = workers(paths, jobs)
     if count <= 1:
         with gc_paused():
             return [parse_path(p, str(p), max_bytes) for p in paths]
     import multiprocessing
     import threading
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import Future, ProcessPoolExecutor
 
+    sizes = []
+    for path in paths:
+        try:
+            sizes.append(os.stat(path).st_size)
+        except OSError:
+            sizes.append(0)
+    # Balance by bytes; this process takes a share too rather than idling while it waits.
+    shares: list[list[int]] = [[] for _ in range(count)]
+    loads = [0] * count
+    for i in sorted(range(len(paths)), key=lambda i: -sizes[i]):
+        least = loads.index(min(loads))
+        shares[least].append(i)
+        loads[least] += sizes[i]
     # fork is cheap (nothing is re-imported) but unsafe once threads run; spawn otherwise.
     methods = multiprocessing.get_all_start_methods()
     method = "fork" if "fork" in methods and threading.active_count() == 1 else "spawn"
-    jobs_list = [(str(p), str(p), max_bytes) for p in paths]
-    with ProcessPoolExecutor(count, mp_context=multiprocessing.get_context(method)) as pool:
-        return list(pool.map(_parse_in_worker, jobs_list))
+    results: dict[int, Parsed] = {}
+    pool = ProcessPoolExecutor(count - 1, mp_context=multiprocessing.get_context(method), initializer=_quiet_worker)
+    try:
+        pending: list[tuple[int, Future[Parsed]]] = [
+            (i, pool.submit(_parse_in_worker, (str(paths[i]), str(paths[i]), max_bytes)))
+            for share in shares[1:] for i in share
+        ]
+        with gc_paused():
+            for i in shares[0]:
+                results[i] = parse_path(paths[i], str(paths[i]), max_bytes)
+        for i, future in pending:
+            results[i] = future.result()
+    except BaseException:
+        # Ctrl-C: stop at once instead of waiting for the queued files
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return [results[i] for i in range(len(paths))]
+
+
+def _quiet_worker() -> None:
+    """Ctrl-C is the parent's to handle: a worker would print a traceback for it."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 @contextmanager
@@ -569,35 +605,59 @@ def for_topic(base: EvidenceBase, slug: str) -> EvidenceBase:
     return EvidenceBase(base.topics, tuple(r for r in base.references if r.id in cited), claims)
 
 
+Definition = tuple[str, str, str, int]
+"""An id as the cross-file checks see it: kind (topic/reference/claim), id, path, line."""
+Use = tuple[str, str, str, int, int]
+"""A cited id: kind (reference/topic), id, path, line, column."""
+
+
+def definitions(part: FileItems) -> Iterator[Definition]:
+    """The ids one file defines, in the order the cross-file checks take them."""
+    for kind, items in (("topic", part.topics), ("reference", part.references), ("claim", part.claims)):
+        for item in items:
+            where = item.where
+            assert where is not None
+            yield kind, item.slug if isinstance(item, Topic) else item.id, where.path, where.line
+
+
+def link_problems(defined: Iterable[Definition], uses: Callable[[dict[str, set[str]]], Iterable[Use]]) -> list[Problem]:
+    """The cross-file rules: every id is defined once; every cited reference and topic exists.
+
+    ``defined`` in load order (the first definition of an id wins); ``uses(known)`` gives
+    the citations to check once every id is known -- a caller may leave out citations it
+    already knows are in ``known`` (the cache does), never others.
+    """
+    problems: list[Problem] = []
+    seen: dict[str, tuple[str, int]] = {}
+    known: dict[str, set[str]] = {"topic": set(), "reference": set(), "claim": set()}
+    for kind, key, path, line in defined:
+        first = seen.get(key)
+        if first is not None:
+            problems.append(
+                Problem(path, line, 1, f"duplicate id {key!r} ({kind}); first defined at {first[0]}:{first[1]}")
+            )
+            continue
+        seen[key] = (path, line)
+        known[kind].add(key)
+    for kind, key, path, line, col in uses(known):
+        if key not in known[kind]:
+            problems.append(Problem(path, line, col, f"unknown {kind} {key!r}{_did_you_mean(key, known[kind])}"))
+    return problems
+
+
 def combine(parts: Sequence[FileItems], problems: list[Problem] | None = None) -> EvidenceBase:
     """Join per-file results, checking ids are unique and every citation resolves."""
     problems = list(problems or [])
-    topics: list[Topic] = []
-    references: list[Reference] = []
-    claims: list[Claim] = []
-    seen: dict[str, Location] = {}
-
-    def fresh(key: str, kind: str, where: Location | None) -> bool:
-        assert where is not None
-        if key in seen:
-            problems.append(Problem(where.path, where.line, 1,
-                                    f"duplicate id {key!r} ({kind}); first defined at {seen[key]}"))
-            return False
-        seen[key] = where
-        return True
-
     for part in parts:
         problems.extend(part.problems)
-        topics.extend(t for t in part.topics if fresh(t.slug, "topic", t.where))
-        references.extend(r for r in part.references if fresh(r.id, "reference", r.where))
-        claims.extend(c for c in part.claims if fresh(c.id, "claim", c.where))
-    slugs = {t.slug for t in topics}
-    ref_ids = {r.id for r in references}
-    for part in parts:
-        for kind, key, path, line, col in part.refs_used:
-            known = ref_ids if kind == "reference" else slugs
-            if key not in known:
-                problems.append(Problem(path, line, col, f"unknown {kind} {key!r}{_did_you_mean(key, known)}"))
+    problems.extend(link_problems(
+        (d for part in parts for d in definitions(part)),
+        lambda known: (u for part in parts for u in part.refs_used),
+    ))
     if problems:
         raise EvidenceError(problems)
-    return EvidenceBase(tuple(topics), tuple(references), tuple(claims))
+    return EvidenceBase(
+        tuple(t for part in parts for t in part.topics),
+        tuple(r for part in parts for r in part.references),
+        tuple(c for part in parts for c in part.claims),
+    )

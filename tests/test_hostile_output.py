@@ -65,7 +65,7 @@ def check_markdown(statement: str, title: str) -> None:
     assert not {"html_inline", "link_open", "image", "code_inline"} & set(children)
     inlines = [t for t in tokens if t.type == "inline"]
     body, stop = split_stop(clean(statement))
-    expected = f"{body} [1]{stop}"
+    expected = f"{body} [1]{stop}".lstrip()
     # the answer paragraph and the key-point bullet both carry the text, literally
     assert sum(inline_text(t) == expected for t in inlines) == 2, (expected, [inline_text(t) for t in inlines])
     assert any(inline_text(t).startswith(clean(vancouver(base.references[0]))) for t in inlines)

@@ -56,7 +56,7 @@ def marker(refs: tuple[NumberedReference, ...], style: CitationStyle) -> Mark:
 def cited(statement: str, mark: str) -> str:
     """The escaped statement with its citation mark before the closing full stop."""
     body, stop = split_stop(clean(statement))
-    return f"{escape(body)} {mark}{stop}"
+    return f"{escape(body)} {mark}{stop}" if body else f"{mark}{stop}"
 
 
 def section_lines(part: SummarySection, level: int = 2, mark: Mark = citation) -> list[str]:
