@@ -168,6 +168,8 @@ def max_bytes(env: Env) -> int:
 
 def choose_topic(env: Env, base: EvidenceBase, text: str, best: bool = False) -> str:
     """The slug a TOPIC argument means (a slug or plain words); names the choice on stderr."""
+    if base.topic(text) is not None:  # an exact slug: no need for the resolver
+        return text
     from lms_cli.resolve import choose, resolve
 
     resolution = resolve(base, text)

@@ -55,16 +55,20 @@ class Numbering:
 
 def sections(selection: Selection, numbering: Numbering) -> tuple[SummarySection, ...]:
     """Group claims by section in display order, numbering citations as they appear."""
+    grouped: dict[Section, list[tuple[Claim, tuple[Reference, ...]]]] = {s: [] for s in Section}
+    for claim, refs in selection.claims:
+        grouped[claim.section].append((claim, refs))
     out = []
-    for section in Section:
-        cited = []
-        for claim, refs in selection.claims:
-            if claim.section is section:
-                rank = min((r.rank for r in refs), key=lambda r: r.strength)
-                cited.append(CitedClaim(claim, rank, numbering.cite(refs)))
-        if cited:
-            out.append(SummarySection(section, tuple(cited)))
+    for section, items in grouped.items():  # display order; numbers follow it
+        if items:
+            cited = tuple(CitedClaim(c, best_rank(refs), numbering.cite(refs)) for c, refs in items)
+            out.append(SummarySection(section, cited))
     return tuple(out)
+
+
+def best_rank(refs: tuple[Reference, ...]) -> Rank:
+    """A claim's rank: the strongest among the references it cites (after filters)."""
+    return min((r.rank for r in refs), key=lambda r: r.strength)
 
 
 def compose(query: Query, selection: Selection) -> Summary:
@@ -99,10 +103,7 @@ def compose_search(
     numbering = Numbering()
     parts = []
     for slug, items in groups.items():
-        cited = tuple(
-            CitedClaim(c, min((r.rank for r in refs), key=lambda r: r.strength), numbering.cite(refs))
-            for c, refs in items
-        )
+        cited = tuple(CitedClaim(c, best_rank(refs), numbering.cite(refs)) for c, refs in items)
         parts.append(SummarySection(Section.KEY_POINT, cited, topic=by_slug[slug]))
     refs_out = numbering.references()
     reviewed = [c.reviewed for c, _ in kept if c.reviewed]

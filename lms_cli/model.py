@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
 from enum import Enum
+from typing import NamedTuple
 
 _KEY_UNSAFE = re.compile(r"[^A-Za-z0-9._:/;()\-]")
 
@@ -25,7 +25,7 @@ class Rank(Enum):
     @property
     def strength(self) -> int:
         """0 for the strongest rank, growing as evidence weakens."""
-        return _RANK_ORDER.index(self)
+        return _RANK_ORDER[self]
 
     def at_least(self, other: Rank) -> bool:
         """True when this rank is as strong as ``other`` or stronger."""
@@ -36,7 +36,7 @@ class Rank(Enum):
         return self.value.replace("-", " ")
 
 
-_RANK_ORDER = list(Rank)
+_RANK_ORDER = {rank: i for i, rank in enumerate(Rank)}
 
 #: One-line explanations, used in --help, the README and under reference lists.
 RANK_HELP: dict[Rank, str] = {
@@ -82,8 +82,7 @@ class Population(Enum):
     EXTRA_UTERINE = "extra-uterine"
 
 
-@dataclass(frozen=True, slots=True)
-class Location:
+class Location(NamedTuple):
     """Where an item was defined (1-based line)."""
 
     path: str
@@ -93,17 +92,15 @@ class Location:
         return f"{self.path}:{self.line}"
 
 
-@dataclass(frozen=True, slots=True)
-class Topic:
+class Topic(NamedTuple):
     slug: str
     title: str
     question: str
     aliases: tuple[str, ...] = ()
-    where: Location | None = field(default=None, compare=False)
+    where: Location | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Reference:
+class Reference(NamedTuple):
     id: str
     design: Rank
     authors: tuple[str, ...]
@@ -119,7 +116,7 @@ class Reference:
     n: int | None = None
     findings: tuple[str, ...] = ()
     note: str | None = None
-    where: Location | None = field(default=None, compare=False)
+    where: Location | None = None
 
     @property
     def rank(self) -> Rank:
@@ -144,8 +141,7 @@ class Reference:
         return f"pmid:{self.pmid}" if self.pmid else "doi:" + _KEY_UNSAFE.sub("_", self.doi or "")
 
 
-@dataclass(frozen=True, slots=True)
-class Claim:
+class Claim(NamedTuple):
     id: str
     topics: tuple[str, ...]
     section: Section
@@ -153,11 +149,10 @@ class Claim:
     cites: tuple[str, ...]
     population: Population = Population.ALL
     reviewed: dt.date | None = None
-    where: Location | None = field(default=None, compare=False)
+    where: Location | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class EvidenceBase:
+class EvidenceBase(NamedTuple):
     """A validated, cross-checked set of topics, references and claims, in file order."""
 
     topics: tuple[Topic, ...]
@@ -171,8 +166,7 @@ class EvidenceBase:
         return {r.id: r for r in self.references}
 
 
-@dataclass(frozen=True, slots=True)
-class Filters:
+class Filters(NamedTuple):
     """Filters shared by every command that selects claims."""
 
     min_rank: Rank | None = None
@@ -187,8 +181,7 @@ class Filters:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Query:
+class Query(NamedTuple):
     """What the user asked for: a topic (or, for `lms search`, words) and the filters."""
 
     topic: str
@@ -196,23 +189,20 @@ class Query:
     search: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Selection:
+class Selection(NamedTuple):
     """Claims kept for one topic, each with the citations that survived the filters."""
 
     topic: Topic
     claims: tuple[tuple[Claim, tuple[Reference, ...]], ...]
 
 
-@dataclass(frozen=True, slots=True)
-class CitedClaim:
+class CitedClaim(NamedTuple):
     claim: Claim
     rank: Rank
     numbers: tuple[int, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class SummarySection:
+class SummarySection(NamedTuple):
     """Claims shown under one heading: a section of a topic, or one topic's search matches."""
 
     section: Section
@@ -224,14 +214,12 @@ class SummarySection:
         return f"{self.topic.title} ({self.topic.slug})" if self.topic else self.section.heading
 
 
-@dataclass(frozen=True, slots=True)
-class NumberedReference:
+class NumberedReference(NamedTuple):
     number: int
     reference: Reference
 
 
-@dataclass(frozen=True, slots=True)
-class Glance:
+class Glance(NamedTuple):
     """Evidence at a glance: sources per rank and the range of publication years."""
 
     by_rank: tuple[tuple[Rank, int], ...]
@@ -240,8 +228,7 @@ class Glance:
     total: int
 
 
-@dataclass(frozen=True, slots=True)
-class Summary:
+class Summary(NamedTuple):
     """A composed answer: everything a renderer needs, citation numbers already fixed."""
 
     query: Query

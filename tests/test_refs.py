@@ -58,9 +58,8 @@ def base() -> EvidenceBase:
 
 
 def ref(base: EvidenceBase, ref_id: str, **changes: Any) -> Reference:
-    from dataclasses import replace
 
-    return replace(base.reference_map()[ref_id], **changes)
+    return base.reference_map()[ref_id]._replace(**changes)
 
 
 # --- cleaning and parsing -------------------------------------------------------------------

@@ -15,6 +15,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
 
 def clean(text: str) -> str:
     """Evidence text made safe for a terminal or document: no control characters, one line."""
+    if text.isprintable():  # the common case, checked in C: no control or line-break characters
+        return text.strip()
     return " ".join(_CONTROL.sub("", text).split())
 
 

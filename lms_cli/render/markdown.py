@@ -12,15 +12,21 @@ from lms_cli.render import LEGEND, clean, disclaimer, filters_line, glance_lines
 
 # Characters that start inline structure in CommonMark or pandoc's Markdown
 # (emphasis, links, HTML, entities, tables, math, super/subscript, citations).
-_INLINE = re.compile(r"([\\`*_\[\]<>&|~#$^@])")
+_INLINE = str.maketrans({c: "\\" + c for c in "\\`*_[]<>&|~#$^@"})
 # Text that would start a block (list item, heading underline, ordered list) at line start.
 _BLOCK_START = re.compile(r"^(?:([-+=])|(\d+)([.)]))")
 
 
 def escape(text: str) -> str:
     """Make evidence text literal: a Markdown parser sees plain text in the same place."""
-    text = _INLINE.sub(r"\\\1", clean(text))
-    return _BLOCK_START.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\{m[3]}", text)
+    return _escape_clean(clean(text))
+
+
+def _escape_clean(text: str) -> str:
+    text = text.translate(_INLINE)
+    if text[:1] in ("-", "+", "=") or text[:1].isdigit():
+        return _BLOCK_START.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\{m[3]}", text)
+    return text
 
 
 def citation(numbers: tuple[int, ...]) -> str:
@@ -56,7 +62,7 @@ def marker(refs: tuple[NumberedReference, ...], style: CitationStyle) -> Mark:
 def cited(statement: str, mark: str) -> str:
     """The escaped statement with its citation mark before the closing full stop."""
     body, stop = split_stop(clean(statement))
-    return f"{escape(body)} {mark}{stop}" if body else f"{mark}{stop}"
+    return f"{_escape_clean(body)} {mark}{stop}" if body else f"{mark}{stop}"
 
 
 def section_lines(part: SummarySection, level: int = 2, mark: Mark = citation) -> list[str]:
