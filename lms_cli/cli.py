@@ -29,6 +29,7 @@ from lms_cli.cli_common import (
     SinceOpt,
     boundary,
     choose_topic,
+    emit_summary,
     load_base,
     make_filters,
     max_bytes,
@@ -123,19 +124,7 @@ def ask(
         base = load_base(env, evidence, no_bundled, no_cache, topic=topic.strip())
         query = Query(choose_topic(env, base, topic, best), make_filters(min_rank, since, population))
         summary = compose(query, select(base, query.topic, query.filters))
-        out = resolve_format(env, fmt, citations)
-        if out is Format.JSON:
-            from lms_cli.render import json as render_json
-
-            env.write(render_json.render(summary))
-        elif out is Format.MARKDOWN:
-            from lms_cli.render import markdown
-
-            env.write(markdown.render(summary, citations))
-        else:
-            from lms_cli.render import terminal
-
-            env.print_rich(terminal.render(summary))
+        emit_summary(env, resolve_format(env, fmt, citations), summary, citations)
 
 
 @app.command()
@@ -173,19 +162,7 @@ def search(
         if removed is not None:
             raise emptied(repr(text), removed)
         summary = compose_search(Query("", filters, search=text), base.topics, kept)
-        out = env.resolve(fmt)
-        if out is Format.JSON:
-            from lms_cli.render import json as render_json
-
-            env.write(render_json.render(summary))
-        elif out is Format.MARKDOWN:
-            from lms_cli.render import markdown
-
-            env.write(markdown.render(summary))
-        else:
-            from lms_cli.render import terminal
-
-            env.print_rich(terminal.render(summary))
+        emit_summary(env, env.resolve(fmt), summary)
 
 
 @app.command()

@@ -14,12 +14,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
 from lms_cli.errors import ExitCode, LmsError
-from lms_cli.model import EvidenceBase, Filters, Population, Rank
+from lms_cli.model import EvidenceBase, Filters, Population, Rank, Summary
+
+if TYPE_CHECKING:
+    from lms_cli.cite import CitationStyle
 
 
 class Format(StrEnum):
@@ -164,6 +167,22 @@ def max_bytes(env: Env) -> int:
     if value < 1:
         raise UsageError(f"LMS_MAX_FILE_BYTES must be positive, not {raw!r}")
     return value
+
+
+def emit_summary(env: Env, out: Format, summary: Summary, citations: CitationStyle | None = None) -> None:
+    """Write a composed summary in the resolved format (the one place `ask` and `search` print)."""
+    if out is Format.JSON:
+        from lms_cli.render import json as render_json
+
+        env.write(render_json.render(summary))
+    elif out is Format.MARKDOWN:
+        from lms_cli.render import markdown
+
+        env.write(markdown.render(summary, citations) if citations else markdown.render(summary))
+    else:
+        from lms_cli.render import terminal
+
+        env.print_rich(terminal.render(summary))
 
 
 def choose_topic(env: Env, base: EvidenceBase, text: str, best: bool = False) -> str:
