@@ -11,10 +11,11 @@ os.environ["TERMINAL_WIDTH"] = "100"
 os.environ.pop("LMS_EVIDENCE", None)
 os.environ.pop("FORCE_COLOR", None)
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner, Result
 
 from lms_cli.cli import app
@@ -29,6 +30,16 @@ Invoke = Callable[..., Result]
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("LMS_EVIDENCE", raising=False)
     monkeypatch.setenv("LMS_CACHE_DIR", str(tmp_path / "cache"))
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[HTTPServer]:
+    """A real HTTP server on 127.0.0.1 (a free port) for the network clients' tests."""
+    srv = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    srv.start()
+    yield srv
+    srv.clear()
+    srv.stop()
 
 
 @pytest.fixture

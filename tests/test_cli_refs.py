@@ -61,15 +61,6 @@ references:
 """
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[HTTPServer]:
-    srv = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    srv.start()
-    yield srv
-    srv.clear()
-    srv.stop()
-
-
 @pytest.fixture
 def http(server: HTTPServer) -> Iterator[HTTPServer]:
     server.clear()

@@ -47,15 +47,6 @@ def crossref_json(name: str) -> Any:
     return json.loads((SERVICES / "crossref" / f"{name}.json").read_text(encoding="utf-8"))
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[HTTPServer]:
-    srv = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    srv.start()
-    yield srv
-    srv.clear()
-    srv.stop()
-
-
 @pytest.fixture
 def http(server: HTTPServer) -> Iterator[HTTPServer]:
     server.clear()
