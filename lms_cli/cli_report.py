@@ -110,13 +110,14 @@ def report(
 
         if fmt is ReportFormat.JSON and citations is CitationStyle.PANDOC:
             raise UsageError("--citations pandoc needs Markdown output, not --format json")
-        try:
-            size = spec.stat().st_size
-            if size > (limit := max_bytes(env)):
-                raise UsageError(f"{spec} is {size} bytes, over the limit of {limit}")
-            data = spec.read_bytes()
-        except OSError as exc:
-            raise UsageError(f"cannot read report spec {spec}: {exc.strerror or exc}") from None
+        from lms_cli.load import read_bytes
+
+        # the evidence reader's rules: regular files only (a FIFO would hang), size-limited
+        data, _, unreadable = read_bytes(spec, str(spec), max_bytes(env))
+        if unreadable is not None:
+            why = unreadable.problems[0].message.removeprefix("cannot read file: ")
+            raise UsageError(f"cannot read report spec {spec}: {why}")
+        assert data is not None
         parsed = parse_spec(data, str(spec))
         composed = compose_report(parsed, load_base(env, evidence, no_bundled, no_cache), report_date(env))
         text = render_report.json(composed) if fmt is ReportFormat.JSON else render_report.markdown(composed, citations)

@@ -57,11 +57,11 @@ def bundled_dir() -> Path:
     return packaged if packaged.is_dir() else here.parent / "evidence"
 
 
-# --- field checkers: each returns the converted value or raises _Bad(message) ---------
+# --- field checkers: each returns the converted value or raises FieldError(message) ---------
 
 
-class _Bad(Exception):
-    pass
+class FieldError(Exception):
+    """A field value is unusable; the message reads after the field's name."""
 
 
 def _quote(text: str, limit: int = 60) -> str:
@@ -69,9 +69,10 @@ def _quote(text: str, limit: int = 60) -> str:
     return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
-def _text(value: Any) -> str:
+def text_field(value: Any) -> str:
+    """One line of text: whitespace folded, no lone surrogates, not empty."""
     if not isinstance(value, str) or isinstance(value, bool):
-        raise _Bad(f"must be text, not {_kind(value)}")
+        raise FieldError(f"must be text, not {kind_of(value)}")
     if not value.isascii():
         try:
             value.encode("utf-8")
@@ -80,19 +81,19 @@ def _text(value: Any) -> str:
 
             value, lone = join_surrogates(value)
             if lone is not None:
-                raise _Bad(f"holds a lone surrogate U+{ord(value[lone]):04X} (character {lone + 1}), which is not "
-                           "text; write the character itself") from None
+                raise FieldError(f"holds a lone surrogate U+{ord(value[lone]):04X} (character {lone + 1}), "
+                                 "which is not text; write the character itself") from None
     text = " ".join(value.split())
     if not text:
-        raise _Bad("must not be empty")
+        raise FieldError("must not be empty")
     return text
 
 
 def _pattern(regex: re.Pattern[str], what: str) -> Callable[[Any], str]:
     def check(value: Any) -> str:
-        text = _text(value)
+        text = text_field(value)
         if not regex.match(text):
-            raise _Bad(f"{_quote(text)} is not {what}")
+            raise FieldError(f"{_quote(text)} is not {what}")
         return text
 
     return check
@@ -101,34 +102,34 @@ def _pattern(regex: re.Pattern[str], what: str) -> Callable[[Any], str]:
 def _text_or_number(value: Any) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    return _text(value)
+    return text_field(value)
 
 
 def _pmid(value: Any) -> str:
     text = _text_or_number(value)
     if not PMID_RE.match(text):
-        raise _Bad(f"{_quote(text)} is not a PMID (digits only)")
+        raise FieldError(f"{_quote(text)} is not a PMID (digits only)")
     return text
 
 
 def _year(value: Any) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
-        raise _Bad(f"must be a year like 2014, not {_kind(value)}")
+        raise FieldError(f"must be a year like 2014, not {kind_of(value)}")
     if not 1800 <= value <= 2100:
-        raise _Bad(f"{value} is not a plausible publication year")
+        raise FieldError(f"{value} is not a plausible publication year")
     return value
 
 
 def _count(value: Any) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         shown = value if isinstance(value, int) and not isinstance(value, bool) else None
-        raise _Bad(f"must be a positive whole number, not {shown if shown is not None else _shown(value)}")
+        raise FieldError(f"must be a positive whole number, not {shown if shown is not None else _shown(value)}")
     return value
 
 
 def _date(value: Any) -> dt.date:
     if isinstance(value, dt.datetime):
-        raise _Bad("must be a date like 2026-11-27, without a time")
+        raise FieldError("must be a date like 2026-11-27, without a time")
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
@@ -136,29 +137,30 @@ def _date(value: Any) -> dt.date:
             return dt.date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise _Bad(f"must be a date like 2026-11-27, not {_shown(value)}")
+    raise FieldError(f"must be a date like 2026-11-27, not {_shown(value)}")
 
 
 def _choice(enum: type[Rank] | type[Section] | type[Population]) -> Callable[[Any], Any]:
     names = [m.value for m in enum]
 
     def check(value: Any) -> Any:
-        text = _text(value)
+        text = text_field(value)
         for member in enum:
             if member.value == text:
                 return member
-        hint = _did_you_mean(text, names)
-        raise _Bad(f"{_quote(text)} is not one of {', '.join(names)}{hint}")
+        hint = did_you_mean(text, names)
+        raise FieldError(f"{_quote(text)} is not one of {', '.join(names)}{hint}")
 
     return check
 
 
 def _shown(value: Any) -> str:
     """Text quoted (shortened), anything else by its kind."""
-    return _quote(value) if isinstance(value, str) else _kind(value)
+    return _quote(value) if isinstance(value, str) else kind_of(value)
 
 
-def _kind(value: Any) -> str:
+def kind_of(value: Any) -> str:
+    """How a wrong value is named in messages ("a list", "the number 3")."""
     if value is None:
         return "empty"
     if isinstance(value, dict):
@@ -174,7 +176,8 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
-def _did_you_mean(word: str, options: Iterable[str]) -> str:
+def did_you_mean(word: str, options: Iterable[str]) -> str:
+    """' (did you mean 'x'?)' for the closest option, or ''."""
     import difflib
 
     close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
@@ -194,16 +197,16 @@ _slug = _pattern(SLUG_RE, "a kebab-case slug")
 SCHEMA: dict[str, dict[str, _Field]] = {
     "topics": {
         "slug": _Field(_slug, required=True),
-        "title": _Field(_text, required=True),
-        "question": _Field(_text, required=True),
-        "aliases": _Field(_text, many=True),
+        "title": _Field(text_field, required=True),
+        "question": _Field(text_field, required=True),
+        "aliases": _Field(text_field, many=True),
     },
     "references": {
         "id": _Field(_id, required=True),
         "design": _Field(_choice(Rank), required=True),
-        "authors": _Field(_text, required=True, many=True),
-        "title": _Field(_text, required=True),
-        "journal": _Field(_text, required=True),
+        "authors": _Field(text_field, required=True, many=True),
+        "title": _Field(text_field, required=True),
+        "journal": _Field(text_field, required=True),
         "year": _Field(_year, required=True),
         "volume": _Field(_text_or_number),
         "issue": _Field(_text_or_number),
@@ -212,14 +215,14 @@ SCHEMA: dict[str, dict[str, _Field]] = {
         "pmid": _Field(_pmid),
         "pmcid": _Field(_pattern(PMCID_RE, "a PMCID like PMC1234567")),
         "n": _Field(_count),
-        "findings": _Field(_text, many=True),
-        "note": _Field(_text),
+        "findings": _Field(text_field, many=True),
+        "note": _Field(text_field),
     },
     "claims": {
         "id": _Field(_id, required=True),
         "topics": _Field(_slug, required=True, many=True),
         "section": _Field(_choice(Section), required=True),
-        "statement": _Field(_text, required=True),
+        "statement": _Field(text_field, required=True),
         "cites": _Field(_id, required=True, many=True),
         "population": _Field(_choice(Population)),
         "reviewed": _Field(_date),
@@ -270,7 +273,7 @@ def _entry(
         spec = fields.get(key)
         if spec is None:
             problems.append(
-                Problem(path, *at, f"unknown field {_quote(key)} in {_SINGULAR[kind]}{_did_you_mean(key, fields)}")
+                Problem(path, *at, f"unknown field {_quote(key)} in {_SINGULAR[kind]}{did_you_mean(key, fields)}")
             )
             ok = False
             continue
@@ -278,9 +281,9 @@ def _entry(
         try:
             if spec.many:
                 if not isinstance(value, list):
-                    raise _Bad(f"must be a list, not {_kind(value)}")
+                    raise FieldError(f"must be a list, not {kind_of(value)}")
                 if not value:
-                    raise _Bad("must not be an empty list")
+                    raise FieldError("must not be an empty list")
                 converted = []
                 item_pos = cast("LList", value).item_pos  # every list yamlsafe builds is an LList
                 for i, element in enumerate(value):
@@ -288,7 +291,7 @@ def _entry(
                         return out, positions, False
                     try:
                         converted.append(spec.check(element))
-                    except _Bad as bad:
+                    except FieldError as bad:
                         problems.append(Problem(path, *item_pos[i], f"{key}[{i + 1}] {bad}"))
                         ok = False
                 out[key] = tuple(converted)
@@ -298,7 +301,7 @@ def _entry(
             else:
                 out[key] = spec.check(value)
                 positions[key] = vat
-        except _Bad as bad:
+        except FieldError as bad:
             problems.append(Problem(path, *vat, f"field {key!r} {bad}"))
             ok = False
     for name, spec in fields.items():
@@ -332,7 +335,7 @@ def parse_file(data: bytes, path: str, *, fast: bool = True) -> FileItems:
         return result
     if not isinstance(root, LMap):
         result.problems.append(
-            Problem(path, 1, 1, f"file must be a mapping with topics, references or claims, not {_kind(root)}")
+            Problem(path, 1, 1, f"file must be a mapping with topics, references or claims, not {kind_of(root)}")
         )
         return result
     for key in root:
@@ -341,7 +344,7 @@ def parse_file(data: bytes, path: str, *, fast: bool = True) -> FileItems:
                 return result
             result.problems.append(
                 Problem(path, *root.key_pos[key],
-                        f"unknown top-level key {_quote(key)}{_did_you_mean(key, SCHEMA)}; "
+                        f"unknown top-level key {_quote(key)}{did_you_mean(key, SCHEMA)}; "
                         "expected topics, references or claims")
             )
     for kind in SCHEMA:
@@ -349,7 +352,7 @@ def parse_file(data: bytes, path: str, *, fast: bool = True) -> FileItems:
             continue
         items = root[kind]
         if not isinstance(items, LList):
-            result.problems.append(Problem(path, *root.val_pos[kind], f"{kind!r} must be a list, not {_kind(items)}"))
+            result.problems.append(Problem(path, *root.val_pos[kind], f"{kind!r} must be a list, not {kind_of(items)}"))
             continue
         for i, item in enumerate(items):
             at = items.item_pos[i]
@@ -357,7 +360,7 @@ def parse_file(data: bytes, path: str, *, fast: bool = True) -> FileItems:
                 return result
             if not isinstance(item, LMap):
                 result.problems.append(
-                    Problem(path, *at, f"each of {kind} must be a mapping of fields, not {_kind(item)}")
+                    Problem(path, *at, f"each of {kind} must be a mapping of fields, not {kind_of(item)}")
                 )
                 continue
             fields, pos, ok = _entry(kind, item, path, result.problems)
@@ -715,7 +718,7 @@ def link_problems(defined: Iterable[Definition], uses: Callable[[dict[str, set[s
         known[kind].add(key)
     for kind, key, path, line, col in uses(known):
         if key not in known[kind] and listed(path, line, col):
-            problems.append(Problem(path, line, col, f"unknown {kind} {key!r}{_did_you_mean(key, known[kind])}"))
+            problems.append(Problem(path, line, col, f"unknown {kind} {key!r}{did_you_mean(key, known[kind])}"))
     return problems
 
 

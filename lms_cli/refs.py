@@ -597,14 +597,16 @@ def appended(original: bytes | None, path: str, entries: Sequence[Entry]) -> byt
 
 def add_to_file(path: Path, entries: Sequence[Entry], base: EvidenceBase) -> None:
     """Append validated entries to ``path`` atomically; a duplicate refuses all (EvidenceError)."""
-    from lms_cli.load import parse_file
+    from lms_cli.load import MAX_FILE_BYTES, parse_file, read_bytes
 
     target = path.resolve() if path.is_symlink() else path
-    try:
-        original = target.read_bytes() if target.exists() else None
-    except OSError as exc:
-        raise OutputError(f"cannot read {path}: {exc.strerror or exc}") from None
     shown = str(path)
+    original = None
+    if target.exists():  # read as evidence is read: regular files only (a FIFO would hang), size-limited
+        original, _, unreadable = read_bytes(target, shown, MAX_FILE_BYTES)
+        if unreadable is not None:
+            why = unreadable.problems[0].message.removeprefix("cannot read file: ")
+            raise OutputError(f"cannot add to {path}: {why}")
     before = parse_file(original, shown) if original is not None else None
     problems = duplicates(entries, base, before.references if before else ())
     if problems:

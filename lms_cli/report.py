@@ -18,7 +18,6 @@ A spec is YAML, validated like evidence files (every problem as FILE:LINE:COL)::
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +25,7 @@ from typing import Any
 from lms_cli import yamlsafe
 from lms_cli.compose import Numbering, glance, sections
 from lms_cli.errors import EvidenceError, Problem
+from lms_cli.load import FieldError, did_you_mean, kind_of, text_field
 from lms_cli.model import (
     EvidenceBase,
     Filters,
@@ -103,30 +103,17 @@ class Report:
 # --- spec checking ----------------------------------------------------------------------------
 
 
-class _Bad(Exception):
-    pass
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise _Bad(f"must be text, not {_kind(value)}")
-    text = " ".join(value.split())
-    if not text:
-        raise _Bad("must not be empty")
-    return text
-
-
 def _authors(value: Any) -> tuple[str, ...]:
     if isinstance(value, list):
         if not value:
-            raise _Bad("must not be an empty list")
-        return tuple(_text(v) for v in value)
-    return (_text(value),)
+            raise FieldError("must not be an empty list")
+        return tuple(text_field(v) for v in value)
+    return (text_field(value),)
 
 
 def _date(value: Any) -> dt.date:
     if isinstance(value, dt.datetime):
-        raise _Bad("must be a date like 2026-03-01, without a time")
+        raise FieldError("must be a date like 2026-03-01, without a time")
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
@@ -134,14 +121,14 @@ def _date(value: Any) -> dt.date:
             return dt.date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise _Bad(f"must be a date like 2026-03-01, not {value!r}")
+    raise FieldError(f"must be a date like 2026-03-01, not {value!r}")
 
 
 def _year(value: Any) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
-        raise _Bad(f"must be a year like 2015, not {_kind(value)}")
+        raise FieldError(f"must be a year like 2015, not {kind_of(value)}")
     if not 1800 <= value <= 2100:
-        raise _Bad(f"{value} is not a year between 1800 and 2100")
+        raise FieldError(f"{value} is not a year between 1800 and 2100")
     return value
 
 
@@ -155,44 +142,23 @@ def _population(value: Any) -> Population:
 
 
 def _one_of(value: Any, names: list[str]) -> str:
-    text = _text(value)
+    text = text_field(value)
     if text not in names:
-        raise _Bad(f"{text!r} is not one of {', '.join(names)}{_did_you_mean(text, names)}")
+        raise FieldError(f"{text!r} is not one of {', '.join(names)}{did_you_mean(text, names)}")
     return text
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "empty"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, (int, float)):
-        return f"the number {value}"
-    if isinstance(value, dt.date):
-        return "a date"
-    return type(value).__name__
-
-
-def _did_you_mean(word: str, options: list[str] | dict[str, Any]) -> str:
-    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
 _TOP: dict[str, tuple[Callable[[Any], Any], bool]] = {
-    "title": (_text, True),
-    "subtitle": (_text, False),
+    "title": (text_field, True),
+    "subtitle": (text_field, False),
     "author": (_authors, False),
     "date": (_date, False),
     "sections": (lambda v: v, True),  # checked item by item below
 }
 _SECTION: dict[str, tuple[Callable[[Any], Any], bool]] = {
-    "topic": (_text, True),
-    "heading": (_text, False),
-    "intro": (_text, False),
+    "topic": (text_field, True),
+    "heading": (text_field, False),
+    "intro": (text_field, False),
     "min_rank": (_rank, False),
     "since": (_year, False),
     "population": (_population, False),
@@ -209,12 +175,12 @@ def _fields(
     for key, value in item.items():
         if key not in schema:
             problems.append(Problem(path, *item.key_pos[key], f"unknown field {key!r} in {what}"
-                                    f"{_did_you_mean(key, schema)}"))
+                                    f"{did_you_mean(key, schema)}"))
             ok = False
             continue
         try:
             out[key] = schema[key][0](value)
-        except _Bad as bad:
+        except FieldError as bad:
             problems.append(Problem(path, *item.val_pos[key], f"field {key!r} {bad}"))
             ok = False
     for name, (_, required) in schema.items():
@@ -233,7 +199,7 @@ def parse_spec(data: bytes, path: str) -> ReportSpec:
     root, problems = yamlsafe.parse(text, path)
     if not isinstance(root, yamlsafe.LMap):
         if root is not None:
-            problems.append(Problem(path, 1, 1, f"a report spec must be a mapping, not {_kind(root)}"))
+            problems.append(Problem(path, 1, 1, f"a report spec must be a mapping, not {kind_of(root)}"))
         elif not problems:
             problems.append(Problem(path, 1, 1, "file is empty: expected a report spec with title and sections"))
         raise SpecError(problems)
@@ -245,7 +211,7 @@ def parse_spec(data: bytes, path: str) -> ReportSpec:
         for i, item in enumerate(items):
             if not isinstance(item, yamlsafe.LMap):
                 problems.append(Problem(path, *items.item_pos[i],
-                                        f"each section must be a mapping with a topic, not {_kind(item)}"))
+                                        f"each section must be a mapping with a topic, not {kind_of(item)}"))
                 continue
             fields = _fields(item, _SECTION, f"section {i + 1}", path, problems)
             if fields is not None:
@@ -281,7 +247,7 @@ def compose_report(spec: ReportSpec, base: EvidenceBase, today: dt.date) -> Repo
     problems = []
     for s in spec.sections:
         if base.topic(s.topic) is None:
-            hint = _did_you_mean(s.topic, [t.slug for t in base.topics])
+            hint = did_you_mean(s.topic, [t.slug for t in base.topics])
             problems.append(Problem(spec.path, *s.at, f"unknown topic {s.topic!r}{hint}"))
     if problems:
         raise SpecError(problems, "run `lms topics` to list them")

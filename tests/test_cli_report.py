@@ -313,3 +313,15 @@ def test_readme_spec_example_is_a_valid_spec(invoke: Invoke, tmp_path: Path) -> 
     result = invoke("report", str(write(tmp_path / "readme.yaml", block)))
     assert result.exit_code == 0, result.stderr
     assert "## Where LMS spreads" in result.stdout
+
+
+def test_spec_that_is_not_a_regular_file_or_not_text(invoke: Invoke, fixture_args: list[str], tmp_path: Path) -> None:
+    fifo = tmp_path / "spec.yaml"
+    os.mkfifo(fifo)  # reading it would wait for a writer forever
+    result = invoke("report", str(fifo), *fixture_args)
+    assert result.exit_code == ExitCode.USAGE
+    assert result.stderr == f"Error: cannot read report spec {fifo}: not a regular file\n"
+    surrogate = write(tmp_path / "s.yaml", 'title: "\\ud800"\nsections:\n  - topic: first-line\n')
+    result = invoke("report", str(surrogate), *fixture_args)
+    assert result.exit_code == ExitCode.INVALID_EVIDENCE
+    assert f"{surrogate}:1:8: field 'title' holds a lone surrogate U+D800" in result.stderr
