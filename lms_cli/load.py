@@ -127,7 +127,8 @@ def _count(value: Any) -> int:
     return value
 
 
-def _date(value: Any) -> dt.date:
+def date_field(value: Any) -> dt.date:
+    """A calendar date (YAML date or ISO text), without a time."""
     if isinstance(value, dt.datetime):
         raise FieldError("must be a date like 2026-11-27, without a time")
     if isinstance(value, dt.date):
@@ -225,7 +226,7 @@ SCHEMA: dict[str, dict[str, _Field]] = {
         "statement": _Field(text_field, required=True),
         "cites": _Field(_id, required=True, many=True),
         "population": _Field(_choice(Population)),
-        "reviewed": _Field(_date),
+        "reviewed": _Field(date_field),
     },
 }
 

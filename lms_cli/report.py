@@ -25,7 +25,7 @@ from typing import Any
 from lms_cli import yamlsafe
 from lms_cli.compose import Numbering, glance, sections
 from lms_cli.errors import EvidenceError, Problem
-from lms_cli.load import FieldError, did_you_mean, kind_of, text_field
+from lms_cli.load import FieldError, date_field, did_you_mean, kind_of, text_field
 from lms_cli.model import (
     EvidenceBase,
     Filters,
@@ -111,19 +111,6 @@ def _authors(value: Any) -> tuple[str, ...]:
     return (text_field(value),)
 
 
-def _date(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        raise FieldError("must be a date like 2026-03-01, without a time")
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise FieldError(f"must be a date like 2026-03-01, not {value!r}")
-
-
 def _year(value: Any) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
         raise FieldError(f"must be a year like 2015, not {kind_of(value)}")
@@ -152,7 +139,7 @@ _TOP: dict[str, tuple[Callable[[Any], Any], bool]] = {
     "title": (text_field, True),
     "subtitle": (text_field, False),
     "author": (_authors, False),
-    "date": (_date, False),
+    "date": (date_field, False),
     "sections": (lambda v: v, True),  # checked item by item below
 }
 _SECTION: dict[str, tuple[Callable[[Any], Any], bool]] = {

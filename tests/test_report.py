@@ -69,7 +69,7 @@ def test_every_problem_is_reported_with_its_position() -> None:
     assert problems(text) == [
         "r.yaml:1:8: field 'title' must be text, not a list",
         "r.yaml:2:1: unknown field 'subtitel' in the report spec (did you mean 'subtitle'?)",
-        "r.yaml:3:7: field 'date' must be a date like 2026-03-01, not '2026-13-01'",
+        "r.yaml:3:7: field 'date' must be a date like 2026-11-27, not '2026-13-01'",
         "r.yaml:6:15: field 'min_rank' 'rtc' is not one of guideline, meta-analysis, rct, prospective, "
         "retrospective, case-series, review, expert-opinion (did you mean 'rct'?)",
         "r.yaml:7:12: field 'since' 1700 is not a year between 1800 and 2100",
