@@ -13,7 +13,6 @@ from typing import Annotated
 
 import typer
 
-from lms_cli.atomic import write_atomic
 from lms_cli.cite import CitationStyle, ExportFormat
 from lms_cli.cli_common import (
     DebugOpt,
@@ -124,6 +123,8 @@ def report(
         if output is None or str(output) == "-":
             env.write(text)
         else:
+            from lms_cli.atomic import write_atomic
+
             write_atomic(output, text)
 
 

@@ -14,8 +14,8 @@ Only ``lms_cli.cli`` turns these into text on stderr and an exit code.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import IntEnum
+from typing import NamedTuple
 
 
 class ExitCode(IntEnum):
@@ -65,8 +65,7 @@ class ServiceError(LmsError):
     exit_code = ExitCode.SERVICE
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(NamedTuple):
     """One validation problem, located in a file (line and column are 1-based)."""
 
     path: str

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from lms_cli.browse import Detail, TopicRow
 from lms_cli.cite import CitationStyle, vancouver
 from lms_cli.model import Claim, NumberedReference, Reference, Section, Summary, SummarySection, Topic
 from lms_cli.render import LEGEND, clean, disclaimer, filters_line, glance_lines, split_stop
 
+if TYPE_CHECKING:  # types only: `lms ask` need not import the browsing module
+    from lms_cli.browse import Detail, TopicRow
+
 # Characters that start inline structure in CommonMark or pandoc's Markdown
 # (emphasis, links, HTML, entities, tables, math, super/subscript, citations).
-_INLINE = str.maketrans({c: "\\" + c for c in "\\`*_[]<>&|~#$^@"})
+_INLINE = re.compile(r"[\\`*_\[\]<>&|~#$^@]")
 # Text that would start a block (list item, heading underline, ordered list) at line start.
 _BLOCK_START = re.compile(r"^(?:([-+=])|(\d+)([.)]))")
 
@@ -23,7 +26,8 @@ def escape(text: str) -> str:
 
 
 def _escape_clean(text: str) -> str:
-    text = text.translate(_INLINE)
+    if _INLINE.search(text):  # most text has none: a C-speed scan first
+        text = _INLINE.sub(lambda m: "\\" + m[0], text)
     if text[:1] in ("-", "+", "=") or text[:1].isdigit():
         return _BLOCK_START.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\{m[3]}", text)
     return text
