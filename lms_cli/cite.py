@@ -54,15 +54,15 @@ def vancouver_authors(ref: Reference) -> str:
     return ", ".join(shown) + (", et al." if more else ".") if shown else ("et al." if more else "")
 
 
-def vancouver_source(ref: Reference) -> str:
-    """'Journal. Year;Vol(Issue):pages.' with the parts that are known."""
+def vancouver_source(ref: Reference, pages: str | None = None) -> str:
+    """'Journal. Year;Vol(Issue):pages.' with the parts that are known (AMA shares it)."""
     out = f"{_sentence(ref.journal)} {ref.year}"
     if ref.volume:
         out += f";{ref.volume}"
         if ref.issue:
             out += f"({ref.issue})"
-    if ref.pages:
-        out += f":{ref.pages}"
+    if pages := pages or ref.pages:
+        out += f":{pages}"
     return out + "."
 
 
@@ -129,14 +129,8 @@ def ama_authors(ref: Reference) -> str:
 
 def ama(ref: Reference) -> str:
     """One reference in AMA style (11th edition): full page ranges, DOI last without a full stop."""
-    source = f"{_sentence(ref.journal)} {ref.year}"
-    if ref.volume:
-        source += f";{ref.volume}"
-        if ref.issue:
-            source += f"({ref.issue})"
-    if ref.pages:
-        source += f":{full_pages(ref.pages)}"
-    parts = [ama_authors(ref), _sentence(ref.title), source + "."]
+    source = vancouver_source(ref, full_pages(ref.pages) if ref.pages else None)
+    parts = [ama_authors(ref), _sentence(ref.title), source]
     if ref.doi:
         parts.append(f"doi:{ref.doi}")
     elif ref.pmid:
