@@ -154,8 +154,7 @@ def search(
         base = load_base(env, evidence, no_bundled, no_cache)
         text = " ".join(words).strip()
         filters = make_filters(min_rank, since, population)
-        by_id = {c.id: c for c in base.claims}
-        matched = [by_id[m.claim_id] for m in find(base, text)]
+        matched = find(base, text)
         if not matched:
             raise NoResultsError(f"no claim matches {text!r}", "try fewer or other words, or `lms topics`")
         kept, removed = filter_claims(matched, base.reference_map(), filters)

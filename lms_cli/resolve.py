@@ -22,7 +22,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from lms_cli.errors import UsageError
-from lms_cli.model import EvidenceBase, Topic
+from lms_cli.model import Claim, EvidenceBase, Topic
 
 CLOSE = 0.8
 MIN_SCORE = 1.0
@@ -145,8 +145,10 @@ class TopicIndex:
             self.question[t.slug] = set(tokens(t.question))
             self.aliases[t.slug] = [a for a in (tokens(x) for x in (*t.aliases, t.title)) if a]
             self.claims[t.slug] = Counter()
+        self.claim_words: dict[str, frozenset[str]] = {}  # search reuses them
         for c in base.claims:
             words = tokens(c.statement)
+            self.claim_words[c.id] = frozenset(words)
             for slug in c.topics:
                 if slug in self.claims:
                     self.claims[slug].update(words)
@@ -170,6 +172,15 @@ class TopicIndex:
                 changes.append((w, close[0]))
             fixed.append(close[0] if close else w)
         return fixed, changes
+
+    def read(self, text: str) -> tuple[list[str], tuple[tuple[str, str], ...]]:
+        """The normalised words of a query, typos corrected, and the corrections made."""
+        words, corrections = self.correct(tokens(text))
+        if corrections:  # re-read the corrected text: a fix may complete a phrase ("frist line")
+            for typo, fix in corrections:
+                text = re.sub(rf"\b{re.escape(typo)}\b", fix, text, flags=re.IGNORECASE)
+            words = tokens(text)
+        return words, tuple(corrections)
 
     def score(self, words: list[str], slug: str) -> float:
         total = 0.0
@@ -205,16 +216,12 @@ def resolve(base: EvidenceBase, query: str, index: TopicIndex | None = None) -> 
     if exact is not None:
         return Resolution(query, exact, True, (Candidate(exact, math.inf),))
     index = index or TopicIndex(base)
-    words, corrections = index.correct(tokens(text))
-    if corrections:  # re-read the corrected text: a fix may complete a phrase ("frist line")
-        for typo, fix in corrections:
-            text = re.sub(rf"\b{re.escape(typo)}\b", fix, text, flags=re.IGNORECASE)
-        words = tokens(text)
+    words, corrections = index.read(text)
     ranked = tuple(index.rank(words))
     best = None
     if ranked and ranked[0].score >= MIN_SCORE and (len(ranked) == 1 or ranked[1].score < CLOSE * ranked[0].score):
         best = ranked[0].topic
-    return Resolution(query, best, False, ranked, tuple(corrections))
+    return Resolution(query, best, False, ranked, corrections)
 
 
 def choose(resolution: Resolution, base: EvidenceBase, best: bool = False) -> Topic:
@@ -237,13 +244,7 @@ def choose(resolution: Resolution, base: EvidenceBase, best: bool = False) -> To
     raise UsageError(f"no topic matches {resolution.query!r}", hint)
 
 
-@dataclass(frozen=True)
-class Match:
-    claim_id: str
-    score: float
-
-
-def search(base: EvidenceBase, query: str, index: TopicIndex | None = None) -> list[Match]:
+def search(base: EvidenceBase, query: str, index: TopicIndex | None = None) -> list[Claim]:
     """Claims whose text matches the query words, best first (ties keep file order).
 
     A claim matches when it contains at least half of the query's content words
@@ -251,19 +252,15 @@ def search(base: EvidenceBase, query: str, index: TopicIndex | None = None) -> l
     across topics.
     """
     index = index or TopicIndex(base)
-    words, corrections = index.correct(tokens(query))
-    if corrections:
-        for typo, fix in corrections:
-            query = re.sub(rf"\b{re.escape(typo)}\b", fix, query, flags=re.IGNORECASE)
-        words = tokens(query)
+    words, _ = index.read(query)
     wanted = list(dict.fromkeys(words))
     if not wanted:
         return []
     need = math.ceil(len(wanted) / 2)
-    matches = []
+    scored = []
     for claim in base.claims:
-        have = set(tokens(claim.statement))
-        hits = [w for w in wanted if w in have]
+        hits = [w for w in wanted if w in index.claim_words[claim.id]]
         if len(hits) >= need:
-            matches.append(Match(claim.id, sum(index.idf.get(w, 1.0) for w in hits)))
-    return sorted(matches, key=lambda m: -m.score)  # stable: ties stay in file order
+            scored.append((sum(index.idf.get(w, 1.0) for w in hits), claim))
+    scored.sort(key=lambda pair: -pair[0])  # stable: ties stay in file order
+    return [claim for _, claim in scored]
