@@ -220,7 +220,9 @@ def load_base(
     roots = load.sources(not no_bundled, user_dirs(env, evidence))
     cache = None if no_cache else cache_root(env) / "evidence"
     limit = max_bytes(env)
-    if topic is not None and cache is not None:  # without a cache a second load would parse again
+    # Only a slug-shaped TOPIC can name a topic; plain words go straight to the whole base
+    # (and without a cache a second load would parse everything again).
+    if topic is not None and cache is not None and load.SLUG_RE.match(topic):
         part = load.load(roots, limit, cache=cache, topic=topic)
         if part.topic(topic) is not None:
             return part
