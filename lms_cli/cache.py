@@ -59,13 +59,25 @@ from lms_cli.load import (
     read_bytes,
     stamp_of,
 )
-from lms_cli.model import Claim, EvidenceBase, Location, Population, Rank, Reference, Section, Topic
+from lms_cli.model import (
+    Claim,
+    EvidenceBase,
+    Location,
+    Population,
+    Publication,
+    Rank,
+    Reference,
+    Section,
+    Seen,
+    Support,
+    Topic,
+)
 
 if TYPE_CHECKING:
     import sqlite3
 
 #: Bump when the tables or the row encoding change.
-FORMAT = 1
+FORMAT = 2
 #: "lms1": the SQLite application id that marks our files.
 APPLICATION_ID = 0x6C6D7331
 #: A file whose mtime (or ctime) is this close to the moment it was read may change again
@@ -84,6 +96,9 @@ _CHUNK = 900
 _SECTIONS = {s.value: s for s in Section}
 _POPULATIONS = {p.value: p for p in Population}
 _RANKS = {r.value: r for r in Rank}
+_SUPPORTS = {s.value: s for s in Support}
+_PUBLICATIONS = {p.value: p for p in Publication}
+_SEEN = {s.value: s for s in Seen}
 
 
 @dataclass(slots=True)
@@ -105,13 +120,16 @@ class _Unusable(Exception):
 
 # --- rows: one file's items as plain tuples (what is stored, and what workers send) ------
 
-TopicRow = tuple[int, int, str, str, str, str]  # seq, line, slug, title, question, aliases
+TopicRow = tuple[int, int, str, str, str, str, str | None, str | None]
+# seq, line, slug, title, question, aliases, pubmed, trials
 ReferenceRow = tuple[int, int, str, str, str, str, str, int, str | None, str | None, str | None, str | None,
-                     str | None, str | None, int | None, str, str | None]
+                     str | None, str | None, int | None, str, str | None, str, str | None, str | None, str, str,
+                     str | None, int]
 # seq, line, id, design, authors, title, journal, year, volume, issue, pages, doi, pmid, pmcid, n,
-# findings, note; lists of text (aliases, authors, findings) are joined by newlines
-ClaimRow = tuple[int, int, str, str, str, str, str, str, str | None, str]
-# seq, line, id, topics, section, statement, cites, population, reviewed, used: the
+# findings, note, publication, meeting, abstract, nct, seen, checked, authors_partial; lists of
+# text (aliases, authors, findings, nct, seen) are joined by newlines
+ClaimRow = tuple[int, int, str, str, str, str, str, str, str | None, str, str]
+# seq, line, id, topics, section, statement, cites, population, reviewed, support, used: the
 # line and column of each cited id, then of each topic
 
 
@@ -145,11 +163,13 @@ def encode(items: FileItems) -> FileRows:
         raise ValueError("only files without problems are cached")
     rows = FileRows()
     for i, t in enumerate(items.topics):
-        rows.topics.append((i, _line(t.where), t.slug, t.title, t.question, _lines(t.aliases)))
+        rows.topics.append((i, _line(t.where), t.slug, t.title, t.question, _lines(t.aliases), t.pubmed, t.trials))
     for i, r in enumerate(items.references):
         rows.references.append((i, _line(r.where), r.id, r.design.value, _lines(r.authors), r.title, r.journal,
                                 r.year, r.volume, r.issue, r.pages, r.doi, r.pmid, r.pmcid, r.n,
-                                _lines(r.findings), r.note))
+                                _lines(r.findings), r.note, r.publication.value, r.meeting, r.abstract,
+                                _lines(r.nct), _lines(tuple(s.value for s in r.seen)),
+                                r.checked.isoformat() if r.checked else None, int(r.authors_partial)))
     used = iter(items.refs_used)
     for i, c in enumerate(items.claims):
         # refs_used holds, claim after claim, the position of each cited id, then of each topic
@@ -162,7 +182,7 @@ def encode(items: FileItems) -> FileRows:
         # ids and slugs match ID_RE/SLUG_RE (no spaces): a space separates them safely
         rows.claims.append((i, _line(c.where), c.id, " ".join(c.topics), c.section.value, c.statement,
                             " ".join(c.cites), c.population.value, c.reviewed.isoformat() if c.reviewed else None,
-                            " ".join(positions)))
+                            c.support.value, " ".join(positions)))
     if next(used, None) is not None:
         raise ValueError("refs_used has entries for no claim")
     return rows
@@ -173,22 +193,26 @@ def _line(where: Location | None) -> int:
     return where.line
 
 
-def _topic(slug: str, title: str, question: str, aliases: str, where: Location) -> Topic:
-    return Topic(slug, title, question, _unlines(aliases), where)
+def _topic(slug: str, title: str, question: str, aliases: str, pubmed: str | None, trials: str | None,
+           where: Location) -> Topic:
+    return Topic(slug, title, question, _unlines(aliases), pubmed, trials, where)
 
 
 def _reference(row: Sequence[Any], where: Location) -> Reference:
     """A Reference from the stored columns after seq and line (id ... note)."""
     (ref_id, design, authors, title, journal, year, volume, issue, pages, doi, pmid, pmcid, n, findings,
-     note) = row
+     note, publication, meeting, abstract, nct, seen, checked, authors_partial) = row
     return Reference(ref_id, _RANKS[design], _unlines(authors), title, journal, year, volume, issue, pages, doi,
-                     pmid, pmcid, n, _unlines(findings), note, where)
+                     pmid, pmcid, n, _unlines(findings), note, _PUBLICATIONS[publication], meeting, abstract,
+                     _unlines(nct), tuple(_SEEN[s] for s in _unlines(seen)),
+                     dt.date.fromisoformat(checked) if checked else None, bool(authors_partial), where)
 
 
 def _claim(claim_id: str, topics: str, section: str, statement: str, cites: str, population: str,
-           reviewed: str | None, where: Location) -> Claim:
+           reviewed: str | None, support: str, where: Location) -> Claim:
     return Claim(claim_id, tuple(topics.split(" ")), _SECTIONS[section], statement, tuple(cites.split(" ")),
-                 _POPULATIONS[population], dt.date.fromisoformat(reviewed) if reviewed else None, where)
+                 _POPULATIONS[population], dt.date.fromisoformat(reviewed) if reviewed else None,
+                 _SUPPORTS[support], where)
 
 
 def _uses(claim: tuple[str, str, str, str], shown: str) -> Iterator[Use]:
@@ -203,12 +227,12 @@ def _uses(claim: tuple[str, str, str, str], shown: str) -> Iterator[Use]:
 def decode(rows: FileRows, shown: str) -> FileItems:
     """The FileItems that ``rows`` encode, located in the file shown as ``shown``."""
     items = FileItems([], [], [], [], [])
-    for _, line, slug, title, question, aliases in rows.topics:
-        items.topics.append(_topic(slug, title, question, aliases, Location(shown, line)))
+    for _, line, slug, title, question, aliases, pubmed, trials in rows.topics:
+        items.topics.append(_topic(slug, title, question, aliases, pubmed, trials, Location(shown, line)))
     for _, line, *ref in rows.references:
         items.references.append(_reference(ref, Location(shown, line)))
-    for _, line, claim_id, topics, section, statement, cites, population, reviewed, used in rows.claims:
-        items.claims.append(_claim(claim_id, topics, section, statement, cites, population, reviewed,
+    for _, line, claim_id, topics, section, statement, cites, population, reviewed, support, used in rows.claims:
+        items.claims.append(_claim(claim_id, topics, section, statement, cites, population, reviewed, support,
                                    Location(shown, line)))
         items.refs_used.extend(_uses((claim_id, topics, cites, used), shown))
     return items
@@ -222,21 +246,25 @@ CREATE TABLE file (id INTEGER PRIMARY KEY, ord INTEGER NOT NULL, path TEXT NOT N
     size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, ino INTEGER NOT NULL,
     digest TEXT NOT NULL, read_ns INTEGER NOT NULL);
 CREATE TABLE topic (file INTEGER, seq INTEGER, line INTEGER, slug TEXT, title TEXT, question TEXT,
-    aliases TEXT, PRIMARY KEY (file, seq)) WITHOUT ROWID;
+    aliases TEXT, pubmed TEXT, trials TEXT, PRIMARY KEY (file, seq)) WITHOUT ROWID;
 CREATE TABLE reference (file INTEGER, seq INTEGER, line INTEGER, id TEXT, design TEXT, authors TEXT, title TEXT,
     journal TEXT, year INTEGER, volume TEXT, issue TEXT, pages TEXT, doi TEXT, pmid TEXT, pmcid TEXT, n INTEGER,
-    findings TEXT, note TEXT, PRIMARY KEY (file, seq)) WITHOUT ROWID;
+    findings TEXT, note TEXT, publication TEXT, meeting TEXT, abstract TEXT, nct TEXT, seen TEXT, checked TEXT,
+    authors_partial INTEGER, PRIMARY KEY (file, seq)) WITHOUT ROWID;
 CREATE TABLE claim (file INTEGER, seq INTEGER, line INTEGER, id TEXT, topics TEXT, section TEXT,
-    statement TEXT, cites TEXT, population TEXT, reviewed TEXT, used TEXT, PRIMARY KEY (file, seq)) WITHOUT ROWID;
+    statement TEXT, cites TEXT, population TEXT, reviewed TEXT, support TEXT, used TEXT,
+    PRIMARY KEY (file, seq)) WITHOUT ROWID;
 CREATE TABLE topic_claim (slug TEXT, file INTEGER, seq INTEGER, PRIMARY KEY (slug, file, seq)) WITHOUT ROWID;
 CREATE TABLE uses (file INTEGER, kind TEXT, key TEXT, PRIMARY KEY (file, kind, key)) WITHOUT ROWID;
 -- every column: a topic's references are then read from this index alone
 CREATE INDEX reference_id ON reference (id, file, seq, line, design, authors, title, journal, year, volume, issue,
-    pages, doi, pmid, pmcid, n, findings, note);
+    pages, doi, pmid, pmcid, n, findings, note, publication, meeting, abstract, nct, seen, checked, authors_partial);
 """
 _ITEM_TABLES = ("topic", "reference", "claim", "topic_claim", "uses")
-_CLAIM_COLUMNS = "c.file, c.seq, c.line, c.id, c.topics, c.section, c.statement, c.cites, c.population, c.reviewed"
-_REF_COLUMNS = "id, design, authors, title, journal, year, volume, issue, pages, doi, pmid, pmcid, n, findings, note"
+_CLAIM_COLUMNS = ("c.file, c.seq, c.line, c.id, c.topics, c.section, c.statement, c.cites, c.population, c.reviewed,"
+                  " c.support")
+_REF_COLUMNS = ("id, design, authors, title, journal, year, volume, issue, pages, doi, pmid, pmcid, n, findings, note,"
+                " publication, meeting, abstract, nct, seen, checked, authors_partial")
 
 
 class _Entry(NamedTuple):
@@ -358,9 +386,11 @@ class _Snapshot:
         conn = self.conn
         slug = topic or ""
         with _corrupt_is_unusable(), gc_paused():
-            topics = [(place[fid][0], seq, _topic(t_slug, title, question, aliases, Location(place[fid][1], line)))
-                      for fid, seq, line, t_slug, title, question, aliases in conn.execute(
-                          "SELECT file, seq, line, slug, title, question, aliases FROM topic") if fid in place]
+            topics = [(place[fid][0], seq, _topic(t_slug, title, question, aliases, pubmed, trials,
+                                                  Location(place[fid][1], line)))
+                      for fid, seq, line, t_slug, title, question, aliases, pubmed, trials in conn.execute(
+                          "SELECT file, seq, line, slug, title, question, aliases, pubmed, trials FROM topic")
+                      if fid in place]
             if topic is None:
                 claim_rows = conn.execute(f"SELECT {_CLAIM_COLUMNS} FROM claim c")
             else:
@@ -368,9 +398,9 @@ class _Snapshot:
                     f"SELECT {_CLAIM_COLUMNS} FROM topic_claim t JOIN claim c USING (file, seq) WHERE t.slug = ?",
                     (topic,))
             claims = [(place[fid][0], seq, _claim(cid, c_topics, section, statement, cites, population, reviewed,
-                                                  Location(place[fid][1], line)))
-                      for fid, seq, line, cid, c_topics, section, statement, cites, population, reviewed in claim_rows
-                      if fid in place]
+                                                  support, Location(place[fid][1], line)))
+                      for fid, seq, line, cid, c_topics, section, statement, cites, population, reviewed, support
+                      in claim_rows if fid in place]
             for i, items in fresh.items():
                 topics.extend((i, seq, t) for seq, t in enumerate(items.topics))
                 claims.extend((i, seq, c) for seq, c in enumerate(items.claims) if topic is None or slug in c.topics)
@@ -663,9 +693,9 @@ def _insert(conn: sqlite3.Connection, parsed: dict[int, tuple[int, Parsed]], abs
                 uses.add((fid, "topic", slug))
             uses.update((fid, "reference", ref) for ref in r[6].split(" "))
     conn.executemany("INSERT INTO file VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", files)
-    conn.executemany("INSERT INTO topic VALUES (?, ?, ?, ?, ?, ?, ?)", topic_rows)
-    conn.executemany(f"INSERT INTO reference VALUES ({', '.join('?' * 18)})", ref_rows)
-    conn.executemany("INSERT INTO claim VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", claim_rows)
+    conn.executemany(f"INSERT INTO topic VALUES ({', '.join('?' * 9)})", topic_rows)
+    conn.executemany(f"INSERT INTO reference VALUES ({', '.join('?' * 25)})", ref_rows)
+    conn.executemany(f"INSERT INTO claim VALUES ({', '.join('?' * 12)})", claim_rows)
     # in key order, so each insert appends to the b-tree instead of splitting pages
     topic_claims.sort()
     conn.executemany("INSERT OR IGNORE INTO topic_claim VALUES (?, ?, ?)", topic_claims)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO
 import typer
 
 from lms_cli.errors import ExitCode, LmsError
-from lms_cli.model import EvidenceBase, Filters, Population, Rank, Summary
+from lms_cli.model import YEAR_MAX, YEAR_MIN, EvidenceBase, Filters, Population, Rank, Summary
 
 if TYPE_CHECKING:
     from lms_cli.cite import CitationStyle
@@ -135,7 +135,9 @@ MinRankOpt = Annotated[
 ]
 SinceOpt = Annotated[
     int | None,
-    typer.Option("--since", metavar="YEAR", min=1800, max=2100, help="Keep references published in YEAR or later."),
+    typer.Option(
+        "--since", metavar="YEAR", min=YEAR_MIN, max=YEAR_MAX, help="Keep references published in YEAR or later."
+    ),
 ]
 PopulationOpt = Annotated[
     PopulationChoice | None,

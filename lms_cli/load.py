@@ -15,19 +15,25 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from stat import S_ISREG
 from typing import TYPE_CHECKING, Any, cast
 
 from lms_cli.errors import EvidenceError, Problem, UsageError
 from lms_cli.model import (
+    YEAR_MAX,
+    YEAR_MIN,
     Claim,
     EvidenceBase,
     Location,
     Population,
+    Publication,
     Rank,
     Reference,
     Section,
+    Seen,
+    Support,
     Topic,
 )
 
@@ -47,6 +53,7 @@ SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
 PMID_RE = re.compile(r"^[1-9]\d{0,8}$")
 PMCID_RE = re.compile(r"^PMC\d+$")
+NCT_RE = re.compile(r"^NCT\d{8}$")
 EXTENSIONS = (".yaml", ".yml")
 
 
@@ -115,7 +122,7 @@ def _pmid(value: Any) -> str:
 def _year(value: Any) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
         raise FieldError(f"must be a year like 2014, not {kind_of(value)}")
-    if not 1800 <= value <= 2100:
+    if not YEAR_MIN <= value <= YEAR_MAX:
         raise FieldError(f"{value} is not a plausible publication year")
     return value
 
@@ -141,7 +148,13 @@ def date_field(value: Any) -> dt.date:
     raise FieldError(f"must be a date like 2026-11-27, not {_shown(value)}")
 
 
-def _choice(enum: type[Rank] | type[Section] | type[Population]) -> Callable[[Any], Any]:
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise FieldError(f"must be true or false, not {kind_of(value)}")
+
+
+def _choice(enum: type[Enum]) -> Callable[[Any], Any]:
     names = [m.value for m in enum]
 
     def check(value: Any) -> Any:
@@ -187,46 +200,90 @@ def did_you_mean(word: str, options: Iterable[str]) -> str:
 
 @dataclass(frozen=True)
 class _Field:
+    """One evidence field: its checker and the JSON Schema of one value (one table serves both)."""
+
     check: Callable[[Any], Any]
+    schema: dict[str, Any]
     required: bool = False
     many: bool = False  # a non-empty list of `check` values
 
+    def json_schema(self) -> dict[str, Any]:
+        return {"type": "array", "items": self.schema, "minItems": 1} if self.many else self.schema
 
-_id = _pattern(ID_RE, "a valid id (lowercase letters, digits, '-', '_', '.')")
-_slug = _pattern(SLUG_RE, "a kebab-case slug")
 
+_TEXT: dict[str, Any] = {"type": "string", "minLength": 1}
+_TEXT_OR_NUMBER: dict[str, Any] = {"type": ["string", "integer"]}
+
+
+def _like(regex: re.Pattern[str]) -> dict[str, Any]:
+    return {"type": "string", "pattern": regex.pattern}
+
+
+def _enum(values: type[Enum]) -> dict[str, Any]:
+    return {"enum": [v.value for v in values]}
+
+
+def _pick(enum: type[Enum]) -> _Field:
+    return _Field(_choice(enum), _enum(enum))
+
+
+_id = _Field(_pattern(ID_RE, "a valid id (lowercase letters, digits, '-', '_', '.')"), _like(ID_RE))
+_slug = _Field(_pattern(SLUG_RE, "a kebab-case slug"), _like(SLUG_RE))
+_text = _Field(text_field, _TEXT)
+_DATE: dict[str, Any] = {"type": "string", "format": "date"}
+
+
+def _req(field: _Field, *, many: bool = False) -> _Field:
+    return _Field(field.check, field.schema, required=True, many=many)
+
+
+def _many(field: _Field) -> _Field:
+    return _Field(field.check, field.schema, many=True)
+
+
+#: Every field of every kind of item: the validator and ``lms schema`` both read this table.
 SCHEMA: dict[str, dict[str, _Field]] = {
     "topics": {
-        "slug": _Field(_slug, required=True),
-        "title": _Field(text_field, required=True),
-        "question": _Field(text_field, required=True),
-        "aliases": _Field(text_field, many=True),
+        "slug": _req(_slug),
+        "title": _req(_text),
+        "question": _req(_text),
+        "aliases": _many(_text),
+        "pubmed": _text,
+        "trials": _text,
     },
     "references": {
-        "id": _Field(_id, required=True),
-        "design": _Field(_choice(Rank), required=True),
-        "authors": _Field(text_field, required=True, many=True),
-        "title": _Field(text_field, required=True),
-        "journal": _Field(text_field, required=True),
-        "year": _Field(_year, required=True),
-        "volume": _Field(_text_or_number),
-        "issue": _Field(_text_or_number),
-        "pages": _Field(_text_or_number),
-        "doi": _Field(_pattern(DOI_RE, "a DOI like 10.1000/xyz (no https://doi.org/)")),
-        "pmid": _Field(_pmid),
-        "pmcid": _Field(_pattern(PMCID_RE, "a PMCID like PMC1234567")),
-        "n": _Field(_count),
-        "findings": _Field(text_field, many=True),
-        "note": _Field(text_field),
+        "id": _req(_id),
+        "design": _req(_pick(Rank)),
+        "authors": _req(_text, many=True),
+        "title": _req(_text),
+        "journal": _req(_text),
+        "year": _Field(_year, {"type": "integer", "minimum": YEAR_MIN, "maximum": YEAR_MAX}, required=True),
+        "volume": _Field(_text_or_number, _TEXT_OR_NUMBER),
+        "issue": _Field(_text_or_number, _TEXT_OR_NUMBER),
+        "pages": _Field(_text_or_number, _TEXT_OR_NUMBER),
+        "doi": _Field(_pattern(DOI_RE, "a DOI like 10.1000/xyz (no https://doi.org/)"), _like(DOI_RE)),
+        "pmid": _Field(_pmid, {"type": ["string", "integer"], "pattern": PMID_RE.pattern}),
+        "pmcid": _Field(_pattern(PMCID_RE, "a PMCID like PMC1234567"), _like(PMCID_RE)),
+        "n": _Field(_count, {"type": "integer", "minimum": 1}),
+        "findings": _many(_text),
+        "note": _text,
+        "publication": _pick(Publication),
+        "meeting": _text,
+        "abstract": _Field(_text_or_number, _TEXT_OR_NUMBER),
+        "nct": _Field(_pattern(NCT_RE, "a registry id like NCT01234567"), _like(NCT_RE), many=True),
+        "seen": _many(_pick(Seen)),
+        "checked": _Field(date_field, _DATE),
+        "authors_partial": _Field(_flag, {"type": "boolean"}),
     },
     "claims": {
-        "id": _Field(_id, required=True),
-        "topics": _Field(_slug, required=True, many=True),
-        "section": _Field(_choice(Section), required=True),
-        "statement": _Field(text_field, required=True),
-        "cites": _Field(_id, required=True, many=True),
-        "population": _Field(_choice(Population)),
-        "reviewed": _Field(date_field),
+        "id": _req(_id),
+        "topics": _req(_slug, many=True),
+        "section": _req(_pick(Section)),
+        "statement": _req(_text),
+        "cites": _req(_id, many=True),
+        "population": _pick(Population),
+        "reviewed": _Field(date_field, _DATE),
+        "support": _pick(Support),
     },
 }
 

@@ -7,6 +7,9 @@ import re
 from enum import Enum
 from typing import NamedTuple
 
+#: Publication years lms accepts, in evidence, report specs and --since.
+YEAR_MIN, YEAR_MAX = 1800, 2100
+
 _KEY_UNSAFE = re.compile(r"[^A-Za-z0-9._:/;()\-]")
 
 
@@ -82,6 +85,47 @@ class Population(Enum):
     EXTRA_UTERINE = "extra-uterine"
 
 
+class Support(Enum):
+    """How a claim rests on its sources."""
+
+    TOGETHER = "together"  # the sentence needs every cited source; each states part
+    EACH = "each"  # every cited source, alone, states the whole sentence
+
+
+class Publication(Enum):
+    """What kind of publication a reference is."""
+
+    JOURNAL_ARTICLE = "journal-article"
+    CONFERENCE_ABSTRACT = "conference-abstract"
+
+
+class Seen(Enum):
+    """The kind of page a reference's fields were seen on."""
+
+    PUBMED = "pubmed"
+    PMC = "pmc"
+    PUBLISHER = "publisher"
+    REGISTRY = "registry"
+    CONFERENCE = "conference"
+    MIRROR = "mirror"  # a copy of PubMed on another site
+    SECONDARY = "secondary"  # a news report, or another paper's reference list
+
+    @property
+    def label(self) -> str:
+        return SEEN_LABELS[self]
+
+
+SEEN_LABELS: dict[Seen, str] = {
+    Seen.PUBMED: "PubMed record",
+    Seen.PMC: "PubMed Central article",
+    Seen.PUBLISHER: "publisher's page",
+    Seen.REGISTRY: "trial registry record",
+    Seen.CONFERENCE: "meeting abstract page",
+    Seen.MIRROR: "secondary copy of PubMed",
+    Seen.SECONDARY: "secondary source (news report or another paper's reference list)",
+}
+
+
 class Location(NamedTuple):
     """Where an item was defined (1-based line)."""
 
@@ -93,14 +137,20 @@ class Location(NamedTuple):
 
 
 class Topic(NamedTuple):
+    """A question the base answers; claims name it by ``slug``."""
+
     slug: str
     title: str
     question: str
     aliases: tuple[str, ...] = ()
+    pubmed: str | None = None  # a PubMed query for what appeared since review (lms updates)
+    trials: str | None = None  # words narrowing a registry search to the topic (lms trials)
     where: Location | None = None
 
 
 class Reference(NamedTuple):
+    """A publication the base cites, ranked by its design, with where its fields were seen."""
+
     id: str
     design: Rank
     authors: tuple[str, ...]
@@ -116,6 +166,13 @@ class Reference(NamedTuple):
     n: int | None = None
     findings: tuple[str, ...] = ()
     note: str | None = None
+    publication: Publication = Publication.JOURNAL_ARTICLE
+    meeting: str | None = None
+    abstract: str | None = None
+    nct: tuple[str, ...] = ()
+    seen: tuple[Seen, ...] = ()
+    checked: dt.date | None = None
+    authors_partial: bool = False
     where: Location | None = None
 
     @property
@@ -142,6 +199,8 @@ class Reference(NamedTuple):
 
 
 class Claim(NamedTuple):
+    """One or two sentences in the base's own words, citing the references that state them."""
+
     id: str
     topics: tuple[str, ...]
     section: Section
@@ -149,6 +208,7 @@ class Claim(NamedTuple):
     cites: tuple[str, ...]
     population: Population = Population.ALL
     reviewed: dt.date | None = None
+    support: Support = Support.TOGETHER
     where: Location | None = None
 
 

@@ -27,6 +27,8 @@ from lms_cli.compose import Numbering, glance, sections
 from lms_cli.errors import EvidenceError, Problem
 from lms_cli.load import FieldError, date_field, did_you_mean, kind_of, text_field
 from lms_cli.model import (
+    YEAR_MAX,
+    YEAR_MIN,
     EvidenceBase,
     Filters,
     Glance,
@@ -114,8 +116,8 @@ def _authors(value: Any) -> tuple[str, ...]:
 def _year(value: Any) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
         raise FieldError(f"must be a year like 2015, not {kind_of(value)}")
-    if not 1800 <= value <= 2100:
-        raise FieldError(f"{value} is not a year between 1800 and 2100")
+    if not YEAR_MIN <= value <= YEAR_MAX:
+        raise FieldError(f"{value} is not a year between {YEAR_MIN} and {YEAR_MAX}")
     return value
 
 

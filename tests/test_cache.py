@@ -16,7 +16,7 @@ from lms_cli import load
 from lms_cli.cache import EvidenceCache, decode, encode, iter_snapshots
 from lms_cli.cli_common import Env, load_base
 from lms_cli.errors import EvidenceError
-from lms_cli.model import EvidenceBase, Filters, Location
+from lms_cli.model import Claim, EvidenceBase, Filters, Location, Reference, Topic
 from lms_cli.select import select
 from tests.conftest import BASE, Invoke, write
 
@@ -477,3 +477,20 @@ def test_load_base_narrows_to_a_topic_only_for_a_slug(tmp_path: Path) -> None:
     # plain words are resolved against the whole base, so they get all of it
     assert load_base(env, [BASE], True, topic="how often does it recur") == whole
     assert load_base(env, [BASE], True, no_cache=True, topic="recurrence") == whole
+
+
+def test_every_field_of_the_table_survives_the_cache(tmp_path: Path) -> None:
+    directory = Path(__file__).parent / "data" / "full"
+    plain = load.load([directory])
+    fields = {kind: set(spec) for kind, spec in load.SCHEMA.items()}
+    items: dict[str, Topic | Reference | Claim] = {
+        "topics": plain.topics[0], "references": plain.references[0], "claims": plain.claims[0]}
+    for kind, item in items.items():
+        defaults = type(item)._field_defaults
+        unset = {name for name in fields[kind] if name in defaults and getattr(item, name) == defaults[name]}
+        assert unset == set(), f"the fixture leaves {kind} fields at their default: {unset}"
+    cache = at_rest(tmp_path / "cache")
+    load.load([directory], cache=cache)
+    warm = load.load([directory], cache=cache)
+    assert cache.stats.warm
+    assert warm == plain

@@ -170,6 +170,11 @@ def test_timeout_fails_quickly_with_a_clear_message(http: HTTPServer) -> None:
     assert got.state is LookupState.FAILED
     assert got.detail == f"PubMed could not be reached at {http.url_for('/esummary.fcgi')}: " \
                          "no answer within 0.05 s (after 2 attempts)"
+    # The server's handlers are still sleeping: let them finish, or their late log entries
+    # land in the next test's log.
+    deadline = time.monotonic() + 5
+    while len(http.log) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def test_malformed_json_is_a_failure_without_retries(http: HTTPServer) -> None:
