@@ -157,10 +157,10 @@ def search(
         matched = find(base, text)
         if not matched:
             raise NoResultsError(f"no claim matches {text!r}", "try fewer or other words, or `lms topics`")
-        kept, removed = filter_claims(matched, base.reference_map(), filters)
+        kept, removed, hidden = filter_claims(matched, base.reference_map(), filters)
         if removed is not None:
             raise emptied(repr(text), removed)
-        summary = compose_search(Query("", filters, search=text), base.topics, kept)
+        summary = compose_search(Query("", filters, search=text), base.topics, kept, hidden)
         emit_summary(env, env.resolve(fmt), summary)
 
 

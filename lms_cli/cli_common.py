@@ -172,7 +172,16 @@ def max_bytes(env: Env) -> int:
 
 
 def emit_summary(env: Env, out: Format, summary: Summary, citations: CitationStyle | None = None) -> None:
-    """Write a composed summary in the resolved format (the one place `ask` and `search` print)."""
+    """Write a composed summary in the resolved format (the one place `ask` and `search` print).
+
+    What the filters hid goes to stderr, once, except in JSON, where it is a field.
+    """
+    if out is not Format.JSON:
+        from lms_cli.render import hidden_note
+
+        note = hidden_note(summary.hidden)
+        if note:
+            env.warn(note)
     if out is Format.JSON:
         from lms_cli.render import json as render_json
 

@@ -9,6 +9,7 @@ from lms_cli.model import (
     CitedClaim,
     Claim,
     Glance,
+    Hidden,
     NumberedReference,
     Query,
     Rank,
@@ -17,6 +18,7 @@ from lms_cli.model import (
     Selection,
     Summary,
     SummarySection,
+    Support,
     Topic,
 )
 
@@ -61,14 +63,21 @@ def sections(selection: Selection, numbering: Numbering) -> tuple[SummarySection
     out = []
     for section, items in grouped.items():  # display order; numbers follow it
         if items:
-            cited = tuple(CitedClaim(c, best_rank(refs), numbering.cite(refs)) for c, refs in items)
+            cited = tuple(CitedClaim(c, claim_rank(c, refs), numbering.cite(refs)) for c, refs in items)
             out.append(SummarySection(section, cited))
     return tuple(out)
 
 
-def best_rank(refs: tuple[Reference, ...]) -> Rank:
-    """A claim's rank: the strongest among the references it cites (after filters)."""
-    return min((r.rank for r in refs), key=lambda r: r.strength)
+def claim_rank(claim: Claim, refs: tuple[Reference, ...]) -> Rank:
+    """A claim's rank from the sources shown with it.
+
+    A ``together`` claim is as strong as its weakest source (the sentence needs them all);
+    an ``each`` claim as its strongest (any one of them states it).
+    """
+    strengths = [r.rank for r in refs]
+    if claim.support is Support.EACH:
+        return min(strengths, key=lambda r: r.strength)
+    return max(strengths, key=lambda r: r.strength)
 
 
 def compose(query: Query, selection: Selection) -> Summary:
@@ -84,6 +93,7 @@ def compose(query: Query, selection: Selection) -> Summary:
         references=refs,
         glance=glance([n.reference for n in refs]),
         reviewed_through=max(reviewed) if reviewed else None,
+        hidden=selection.hidden,
     )
 
 
@@ -91,6 +101,7 @@ def compose_search(
     query: Query,
     topics: Sequence[Topic],
     kept: Sequence[tuple[Claim, tuple[Reference, ...]]],
+    hidden: tuple[Hidden, ...] = (),
 ) -> Summary:
     """Search results as a Summary: matches grouped under their (first) topic, best group first.
 
@@ -103,7 +114,7 @@ def compose_search(
     numbering = Numbering()
     parts = []
     for slug, items in groups.items():
-        cited = tuple(CitedClaim(c, best_rank(refs), numbering.cite(refs)) for c, refs in items)
+        cited = tuple(CitedClaim(c, claim_rank(c, refs), numbering.cite(refs)) for c, refs in items)
         parts.append(SummarySection(Section.KEY_POINT, cited, topic=by_slug[slug]))
     refs_out = numbering.references()
     reviewed = [c.reviewed for c, _ in kept if c.reviewed]
@@ -115,4 +126,5 @@ def compose_search(
         references=refs_out,
         glance=glance([n.reference for n in refs_out]),
         reviewed_through=max(reviewed) if reviewed else None,
+        hidden=hidden,
     )

@@ -34,10 +34,6 @@ class Rank(Enum):
         """True when this rank is as strong as ``other`` or stronger."""
         return self.strength <= other.strength
 
-    @property
-    def label(self) -> str:
-        return self.value.replace("-", " ")
-
 
 _RANK_ORDER = {rank: i for i, rank in enumerate(Rank)}
 
@@ -249,11 +245,29 @@ class Query(NamedTuple):
     search: str | None = None
 
 
+class Hidden(NamedTuple):
+    """Claims a filter hid, and why: ``population`` (about other patients), ``no-source``
+    (every cited source removed) or ``needs-source`` (a ``together`` claim lost a source)."""
+
+    filter: str
+    reason: str
+    claims: int
+
+
+#: How each reason reads in the note under an answer.
+HIDDEN_REASONS = {
+    "population": "about another population",
+    "no-source": "left with no source",
+    "needs-source": "missing a source they need (support: together)",
+}
+
+
 class Selection(NamedTuple):
     """Claims kept for one topic, each with the citations that survived the filters."""
 
     topic: Topic
     claims: tuple[tuple[Claim, tuple[Reference, ...]], ...]
+    hidden: tuple[Hidden, ...] = ()
 
 
 class CitedClaim(NamedTuple):
@@ -297,3 +311,4 @@ class Summary(NamedTuple):
     references: tuple[NumberedReference, ...]
     glance: Glance
     reviewed_through: dt.date | None
+    hidden: tuple[Hidden, ...] = ()  # claims the filters hid, by filter and reason

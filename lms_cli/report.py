@@ -32,6 +32,7 @@ from lms_cli.model import (
     EvidenceBase,
     Filters,
     Glance,
+    Hidden,
     NumberedReference,
     Population,
     Rank,
@@ -86,6 +87,7 @@ class ReportSection:
     filters: Filters
     parts: tuple[SummarySection, ...]
     empty: str | None
+    hidden: tuple[Hidden, ...] = ()  # claims this section's filters hid, and why
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,10 +249,10 @@ def compose_report(spec: ReportSpec, base: EvidenceBase, today: dt.date) -> Repo
         topic = base.topic(s.topic)
         assert topic is not None
         claims = [c for c in base.claims if s.topic in c.topics]
-        kept, removed = filter_claims(claims, refs, s.filters)
+        kept, removed, hidden = filter_claims(claims, refs, s.filters)
         parts = sections(Selection(topic, tuple(kept)), numbering) if kept else ()
         out.append(ReportSection(topic, s.heading or topic.title, s.intro, s.filters, parts,
-                                 None if kept else _empty_note(removed)))
+                                 None if kept else _empty_note(removed), hidden))
     numbered = numbering.references()
     reviewed = [c.claim.reviewed for s in out for p in s.parts for c in p.claims if c.claim.reviewed]
     return Report(

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from lms_cli.browse import Detail, TopicRow
-from lms_cli.model import Claim, Glance, Reference, Summary, SummarySection, Topic
+from lms_cli.model import Claim, Glance, Hidden, Reference, Summary, SummarySection, Topic
 from lms_cli.render import disclaimer
 
 SCHEMA_VERSION = 1
@@ -46,6 +46,7 @@ def sections_list(parts: tuple[SummarySection, ...]) -> list[dict[str, Any]]:
                     "statement": c.claim.statement,
                     "rank": c.rank.value,
                     "population": c.claim.population.value,
+                    "support": c.claim.support.value,
                     "citations": list(c.numbers),
                 }
                 for c in part.claims
@@ -72,9 +73,15 @@ def summary_dict(summary: Summary) -> dict[str, Any]:
         "sections": sections_list(summary.sections),
         "references": [{"number": e.number, **reference_dict(e.reference)} for e in summary.references],
         "glance": glance_dict(summary.glance),
+        "hidden": hidden_list(summary.hidden),
         "reviewed_through": reviewed,
         "disclaimer": disclaimer(reviewed),
     }
+
+
+def hidden_list(hidden: tuple[Hidden, ...]) -> list[dict[str, Any]]:
+    """Claims the filters hid: filter, reason (population, no-source, needs-source), count."""
+    return [{"filter": h.filter, "reason": h.reason, "claims": h.claims} for h in hidden]
 
 
 def dumps(data: Any) -> str:
@@ -94,6 +101,7 @@ def claim_dict(claim: Claim) -> dict[str, Any]:
         "statement": claim.statement,
         "cites": list(claim.cites),
         "population": claim.population.value,
+        "support": claim.support.value,
     }
     if claim.reviewed:
         out["reviewed"] = claim.reviewed.isoformat()

@@ -6,7 +6,7 @@ from typing import Any
 
 from lms_cli.cite import CitationStyle
 from lms_cli.model import Filters, Glance
-from lms_cli.render import clean, disclaimer, glance_lines
+from lms_cli.render import clean, disclaimer, glance_lines, hidden_note
 from lms_cli.render import json as render_json
 from lms_cli.render import markdown as md
 from lms_cli.report import Report, ReportSection
@@ -59,6 +59,8 @@ def _section_lines(section: ReportSection, mark: md.Mark) -> list[str]:
     lines += [f"*{md.escape(section.topic.question)}*", ""]
     if (filters := _filters(section.filters)) is not None:
         lines += [filters, ""]
+    if (note := hidden_note(section.hidden)) is not None:  # in the document: a reader must see it
+        lines += [f"*{md.escape(note)}*", ""]
     if section.empty:
         lines += [f"*{md.escape(section.empty)}*", ""]
     for part in section.parts:
@@ -121,6 +123,7 @@ def report_dict(report: Report) -> dict[str, Any]:
                 "intro": s.intro,
                 "filters": s.filters.as_dict(),
                 "empty": s.empty,
+                "hidden": render_json.hidden_list(s.hidden),
                 "sections": render_json.sections_list(s.parts),
             }
             for s in report.sections
