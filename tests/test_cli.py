@@ -71,14 +71,16 @@ def test_close_topics_are_listed_or_best_answers(invoke: Invoke) -> None:
     result = invoke("ask", "chemotherapy")
     assert result.exit_code == ExitCode.USAGE
     assert result.stdout == ""
-    assert result.stderr.splitlines()[:3] == [
+    assert result.stderr.splitlines()[:4] == [
         "Error: 'chemotherapy' matches several topics:",
+        "  adjuvant-therapy   Does radiotherapy or chemotherapy after complete resection of localised LMS (uterine or"
+        " other) improve outcome?",
         "  first-line         What is first-line systemic therapy for advanced or metastatic LMS?",
         "  later-line         What works after first-line therapy for advanced LMS?",
     ]
     best = invoke("ask", "chemotherapy", "--best", "--format", "json")
     assert best.exit_code == 0
-    assert json.loads(best.stdout)["topic"]["slug"] == "first-line"
+    assert json.loads(best.stdout)["topic"]["slug"] == "adjuvant-therapy"
 
 
 def test_completion_offers_topic_slugs() -> None:

@@ -8,11 +8,12 @@ from collections import Counter
 import pytest
 
 from lms_cli import load
-from lms_cli.model import Claim, EvidenceBase, Reference, Section
+from lms_cli.model import Claim, EvidenceBase, Publication, Reference, Section, Seen
 
 REQUIRED_TOPICS = {
     "spread-to-muscle", "metastatic-sites", "spread-routes", "metastasis-risk", "detection", "first-line",
     "later-line", "targeted-therapy", "local-therapy", "uterine-lms", "prognosis",
+    "about-lms", "adjuvant-therapy", "retroperitoneal-vascular", "surveillance", "uterine-surgery", "immunotherapy",
 }
 
 # A number: digits, optionally with decimal or thousands separators; "BRCA2" is not a number.
@@ -47,8 +48,8 @@ def test_required_topics_exist(base: EvidenceBase) -> None:
 
 
 def test_sizes(base: EvidenceBase) -> None:
-    assert len(base.claims) >= 80
-    assert len(base.references) >= 45
+    assert len(base.claims) >= 200
+    assert len(base.references) >= 110
 
 
 @pytest.mark.parametrize("slug", sorted(REQUIRED_TOPICS))
@@ -110,3 +111,79 @@ def test_the_number_check_can_fail(base: EvidenceBase) -> None:
 
 def test_claims_are_reviewed(base: EvidenceBase) -> None:
     assert [c.id for c in base.claims if c.reviewed is None] == []
+
+
+# --- the revised base (issue 12): complete references, provenance, recent advances ----------
+
+#: Host names and addresses do not belong in a note: provenance is the `seen` kinds and date.
+HOST = re.compile(r"https?://|www\.|\b\d{1,3}(?:\.\d{1,3}){3}\b|\b[a-z0-9-]+\.(?:com|org|gov|net|app|cn|edu)\b")
+
+
+def short_author_lists(refs: tuple[Reference, ...]) -> list[str]:
+    """References whose author list breaks the Vancouver rule: all up to six, else six then et al."""
+    bad = []
+    for ref in refs:
+        named = len(ref.named_authors)
+        if (ref.authors_incomplete and named < 6 and not ref.authors_partial) or (
+            not ref.authors_incomplete and named > 6
+        ):
+            bad.append(ref.id)
+    return bad
+
+
+def test_author_lists_are_complete_or_marked_partial(base: EvidenceBase) -> None:
+    assert short_author_lists(base.references) == []
+
+
+def test_the_author_rule_can_fail(base: EvidenceBase) -> None:
+    ref = next(r for r in base.references if len(r.named_authors) >= 2 and not r.authors_partial)
+    cut = ref._replace(authors=(ref.authors[0], "et al."))
+    assert short_author_lists((cut,)) == [ref.id]
+    assert short_author_lists((cut._replace(authors_partial=True),)) == []
+
+
+def test_every_reference_records_where_and_when_it_was_seen(base: EvidenceBase) -> None:
+    assert [r.id for r in base.references if not r.seen or r.checked is None] == []
+
+
+def test_notes_name_no_hosts(base: EvidenceBase) -> None:
+    assert {r.id: HOST.findall(r.note) for r in base.references if r.note and HOST.search(r.note)} == {}
+    assert HOST.search("seen on 47.251.13.51:8081/123") and HOST.search("see pubmed.ncbi.nlm.nih.gov")
+
+
+def test_conference_abstracts_are_flagged_in_every_claim_citing_them(base: EvidenceBase) -> None:
+    abstracts = {r.id: r for r in base.references if r.publication is Publication.CONFERENCE_ABSTRACT}
+    assert [r.id for r in abstracts.values() if not r.meeting] == []
+    unflagged = [c.id for c in base.claims if set(c.cites) & set(abstracts)
+                 and not ("presented at" in c.statement and "not yet fully published" in c.statement)]
+    assert unflagged == []
+
+
+def test_advances_cite_sources_from_2020_on(base: EvidenceBase) -> None:
+    refs = base.reference_map()
+    old = {c.id: [r for r in c.cites if refs[r].year < 2020] for c in base.claims if c.section is Section.ADVANCE}
+    assert {k: v for k, v in old.items() if v} == {}
+
+
+def test_pmids_seen_only_on_a_mirror_are_marked(base: EvidenceBase) -> None:
+    # a PMID comes from the PubMed record or PMC, or is marked as seen elsewhere (mirror,
+    # secondary): those are the ones `lms refs verify` checks first
+    said = {Seen.PUBMED, Seen.PMC, Seen.MIRROR, Seen.SECONDARY}
+    assert [r.id for r in base.references if r.pmid and not set(r.seen) & said] == []
+
+
+def _balanced(query: str) -> bool:
+    depth = 0
+    for ch in query:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0 and query.count('"') % 2 == 0
+
+
+def test_every_topic_has_a_well_formed_pubmed_search(base: EvidenceBase) -> None:
+    bad = [t.slug for t in base.topics
+           if not t.pubmed or not _balanced(t.pubmed) or not re.search(r"\[(?:tiab|ti|mh|majr|pt)\]", t.pubmed)
+           or re.search(r"\b(?:AND|OR|NOT)\s*(?:\)|$)", t.pubmed)]
+    assert bad == []
+    assert not _balanced("leiomyosarcoma[tiab] AND (a OR b") and not _balanced('"x')

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lms_cli import load
 from lms_cli.compose import claim_rank, compose
 from lms_cli.errors import NoResultsError
 from lms_cli.model import (
@@ -25,6 +28,7 @@ from lms_cli.model import (
 )
 from lms_cli.render import hidden_note
 from lms_cli.select import filter_claims, select
+from tests.conftest import Invoke
 
 TOPIC = Topic("t", "T", "Q?")
 
@@ -172,3 +176,56 @@ def test_every_shown_claim_is_backed_by_sources_that_state_it(
         expected = max(strengths) if c.support is Support.TOGETHER else min(strengths)
         assert claim_rank(c, shown).strength == expected
     assert len(kept) + sum(h.claims for h in hidden) == len(claims)
+
+
+# --- the three cases users found, on the bundled base ------------------------------------------
+
+
+def _shown(invoke: Invoke, *args: str) -> tuple[dict[str, Any], dict[str, Claim], dict[int, str]]:
+    result = invoke("ask", *args, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""  # in JSON, what was hidden is a field
+    data = json.loads(result.stdout)
+    base = load.load([load.bundled_dir()])
+    claims = {c.id: c for c in base.claims}
+    numbers = {r["number"]: r["id"] for r in data["references"]}
+    return data, claims, numbers
+
+
+def _assert_sources_state_it(data: dict[str, Any], claims: dict[str, Claim], numbers: dict[int, str]) -> None:
+    for section in data["sections"]:
+        for shown in section["claims"]:
+            claim = claims[shown["id"]]
+            cited = [numbers[n] for n in shown["citations"]]
+            assert set(cited) <= set(claim.cites)
+            if claim.support is Support.TOGETHER:
+                assert sorted(cited) == sorted(claim.cites), claim.id
+
+
+def test_a_guideline_filter_never_leaves_a_review_finding_cited_to_a_guideline(invoke: Invoke) -> None:
+    data, claims, numbers = _shown(invoke, "first-line", "--min-rank", "guideline")
+    _assert_sources_state_it(data, claims, numbers)
+    statements = " ".join(c["statement"] for s in data["sections"] for c in s["claims"])
+    assert "review found" not in statements
+    assert data["hidden"] and all(h["filter"] == "--min-rank guideline" for h in data["hidden"])
+    markdown = invoke("ask", "first-line", "--min-rank", "guideline", "--format", "markdown")
+    assert "2022 review found that no first-line regimen" not in markdown.stdout
+    assert markdown.stderr.startswith("Note: the filters hid ")
+
+
+def test_since_never_cites_a_guideline_sentence_to_a_trial_alone(invoke: Invoke) -> None:
+    data, claims, numbers = _shown(invoke, "first-line", "--since", "2020")
+    _assert_sources_state_it(data, claims, numbers)
+    ranks = {r["id"]: r["rank"] for r in data["references"]}
+    for section in data["sections"]:
+        for shown in section["claims"]:
+            if "guideline" in shown["statement"].lower():
+                assert any(ranks[numbers[n]] == "guideline" for n in shown["citations"]), shown["id"]
+
+
+def test_a_claim_about_a_trial_is_not_badged_with_older_guidelines(invoke: Invoke) -> None:
+    data, claims, numbers = _shown(invoke, "first-line")
+    _assert_sources_state_it(data, claims, numbers)
+    (badge,) = [c["rank"] for s in data["sections"] for c in s["claims"]
+                if "rests on one randomised phase 3 trial" in c["statement"]]
+    assert badge == "rct"
