@@ -48,7 +48,8 @@ app = typer.Typer(
         "  lms ask spread-to-muscle\n"
         "  lms ask first-line --min-rank rct --format json\n"
         "  lms ask spread-to-muscle | pandoc -o brief.docx\n\n"
-        "\b\nEvidence ranks, strongest first (a claim takes the best rank it cites):\n" + RANK_TEXT
+        "\b\nEvidence ranks, strongest first (a claim takes its weakest source's rank, or with\n"
+        "support: each its strongest):\n" + RANK_TEXT
     ),
     epilog="A summary of published evidence, not medical advice.",
     no_args_is_help=True,
