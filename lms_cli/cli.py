@@ -251,8 +251,8 @@ def validate(
 @app.command()
 def schema() -> None:
     """Print a JSON Schema for evidence files (for editors that validate YAML as you type)."""
+    from lms_cli.load.fields import json_schema
     from lms_cli.render import json as render_json
-    from lms_cli.schema import json_schema
 
     Env.current().write(render_json.dumps(json_schema()))
 

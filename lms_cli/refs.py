@@ -21,7 +21,7 @@ from typing import Any
 
 from lms_cli.atomic import write_atomic
 from lms_cli.errors import EvidenceError, OutputError, Problem, UsageError
-from lms_cli.load import DOI_RE, PMCID_RE, PMID_RE
+from lms_cli.load.fields import DOI_RE, PMCID_RE, PMID_RE
 from lms_cli.model import EvidenceBase, Rank, Reference
 
 SCHEMA_VERSION = 1
@@ -540,7 +540,7 @@ def duplicates(entries: Sequence[Entry], base: EvidenceBase, file_refs: Sequence
 
 def _insertion(text: str, path: str) -> tuple[int, str | None, str]:
     """Where new entries go: (line index, header to add or None, item indent)."""
-    from lms_cli import yamlsafe
+    from lms_cli.load import yamlsafe
 
     root, problems = yamlsafe.parse(text, path) if text.strip() else (None, [])
     if problems:
@@ -573,7 +573,7 @@ def _insertion(text: str, path: str) -> tuple[int, str | None, str]:
 
 def appended(original: bytes | None, path: str, entries: Sequence[Entry]) -> bytes:
     """The file's new bytes: its text unchanged, the entries at the end of its references list."""
-    from lms_cli import yamlsafe
+    from lms_cli.load import yamlsafe
 
     bom = b""
     text = ""

@@ -22,10 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from lms_cli import yamlsafe
 from lms_cli.compose import Numbering, glance, sections
 from lms_cli.errors import EvidenceError, Problem
-from lms_cli.load import FieldError, date_field, did_you_mean, kind_of, text_field
+from lms_cli.load import yamlsafe
+from lms_cli.load.fields import FieldError, date_field, text_field
 from lms_cli.model import (
     YEAR_MAX,
     YEAR_MIN,
@@ -41,6 +41,7 @@ from lms_cli.model import (
     Topic,
 )
 from lms_cli.select import filter_claims
+from lms_cli.text import did_you_mean, kind_of
 
 Pos = tuple[int, int]
 

@@ -13,7 +13,8 @@ import pytest
 
 from bench import synth
 from lms_cli import load
-from lms_cli.cache import EvidenceCache, decode, encode, iter_snapshots
+from lms_cli.load.cache import EvidenceCache, iter_snapshots
+from lms_cli.load.rows import decode, encode
 from lms_cli.cli_common import Env, load_base
 from lms_cli.errors import EvidenceError
 from lms_cli.model import Claim, EvidenceBase, Filters, Location, Reference, Topic
@@ -283,7 +284,7 @@ def test_an_edited_loader_does_not_trust_old_rows(tmp_path: Path) -> None:
     key = cache.key([BASE], load.MAX_FILE_BYTES)
     assert key != cache.key([BASE], 100)
     assert key != cache.key([BASE, BASE], load.MAX_FILE_BYTES)
-    assert "load.py" in key and "yamlsafe.py" in key  # the loader's own files are part of it
+    assert "load/parse.py" in key and "load/yamlsafe.py" in key  # the loader's own files are part of it
 
 
 # --- damage, races, and no cache at all ---------------------------------------------------------
@@ -363,7 +364,7 @@ _WORKER = """
 import sys
 from pathlib import Path
 from lms_cli import load
-from lms_cli.cache import EvidenceCache
+from lms_cli.load.cache import EvidenceCache
 directory, cache_dir, mine, expected = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])
 cache = EvidenceCache(cache_dir)
 while not (cache_dir.parent / "go").exists():  # start together, so that writes overlap
@@ -406,7 +407,7 @@ def test_concurrent_loads_never_leave_a_broken_cache(tmp_path: Path) -> None:
 
 
 def test_a_writer_that_lost_the_race_leaves_the_winner_alone(tmp_path: Path) -> None:
-    from lms_cli.cache import _Snapshot
+    from lms_cli.load.cache import _Snapshot
 
     directory = synthetic(tmp_path)
     mine, theirs = at_rest(tmp_path / "cache"), at_rest(tmp_path / "cache")

@@ -19,7 +19,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lms_cli import load, yamlsafe
+from lms_cli import load
+from lms_cli.load import yamlsafe
 from lms_cli.errors import EvidenceError, ExitCode
 from tests.conftest import BASE, DATA, Invoke
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lms_cli import yamlsafe
-from lms_cli.yamlsafe import LList, LMap
+from lms_cli.load import yamlsafe
+from lms_cli.load.yamlsafe import LList, LMap
 
 
 def parse(text: str, fast: bool = True) -> tuple[object, list[str]]:

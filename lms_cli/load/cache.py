@@ -18,7 +18,7 @@ How it stays honest:
 - A file is reused when its stamp is unchanged and its mtime is older, by more than
   ``RACY_NS``, than the moment it was read (else an edit in the same clock tick could go
   unseen); otherwise its content hash decides. A changed file is parsed alone.
-- The cross-file checks (``load.link_problems``) are skipped only when every file, in
+- The cross-file checks (``links.link_problems``) are skipped only when every file, in
   order, is one the snapshot checked; after any change they run again over every file,
   fed from the stored rows.
 - A snapshot is never modified once written. A new one is written to a temporary file (a
@@ -31,7 +31,6 @@ How it stays honest:
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import time
 import zlib
@@ -43,34 +42,20 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lms_cli import __version__
 from lms_cli.errors import EvidenceError, Problem
-from lms_cli.load import (
-    Definition,
-    FileItems,
-    Parsed,
-    Stamp,
-    Use,
-    combine,
-    definitions,
-    digest,
-    for_topic,
-    gc_paused,
-    link_problems,
-    parse_paths,
-    read_bytes,
-    stamp_of,
-)
+from lms_cli.load.files import digest, read_bytes, stamp_of
+from lms_cli.load.items import Definition, FileItems, Stamp, Use
+from lms_cli.load.links import combine, definitions, for_topic, link_problems
+from lms_cli.load.parse import Parsed, gc_paused, parse_paths
+from lms_cli.load.rows import claim_of, encode, reference_of, topic_of, uses_of
 from lms_cli.model import (
-    Claim,
     EvidenceBase,
     Location,
     Population,
     Publication,
     Rank,
-    Reference,
     Section,
     Seen,
     Support,
-    Topic,
 )
 
 if TYPE_CHECKING:
@@ -89,7 +74,7 @@ STALE_TEMP_S = 3600
 UNUSED_SNAPSHOT_S = 30 * 24 * 3600
 # Modules whose code decides what a file parses to; their stamps are part of the key, so an
 # edited validator (in a development install) never trusts rows the old one made.
-_LOADER_MODULES = ("load.py", "yamlsafe.py", "model.py", "cache.py", "errors.py")
+_LOADER_MODULES = ("model.py", "errors.py", "text.py")  # with every module of lms_cli/load/
 # SQLite allows 999 parameters per statement in old builds.
 _CHUNK = 900
 
@@ -116,126 +101,6 @@ class CacheStats:
 
 class _Unusable(Exception):
     """The snapshot cannot be trusted: corrupt, or written for something else."""
-
-
-# --- rows: one file's items as plain tuples (what is stored, and what workers send) ------
-
-TopicRow = tuple[int, int, str, str, str, str, str | None, str | None]
-# seq, line, slug, title, question, aliases, pubmed, trials
-ReferenceRow = tuple[int, int, str, str, str, str, str, int, str | None, str | None, str | None, str | None,
-                     str | None, str | None, int | None, str, str | None, str, str | None, str | None, str, str,
-                     str | None, int]
-# seq, line, id, design, authors, title, journal, year, volume, issue, pages, doi, pmid, pmcid, n,
-# findings, note, publication, meeting, abstract, nct, seen, checked, authors_partial; lists of
-# text (aliases, authors, findings, nct, seen) are joined by newlines
-ClaimRow = tuple[int, int, str, str, str, str, str, str, str | None, str, str]
-# seq, line, id, topics, section, statement, cites, population, reviewed, support, used: the
-# line and column of each cited id, then of each topic
-
-
-class FileRows:
-    """One clean file's topics, references and claims, encoded for SQLite."""
-
-    # A plain class: each dataclass costs a warm start about half a millisecond to create.
-    __slots__ = ("claims", "references", "topics")
-
-    def __init__(self) -> None:
-        self.topics: list[TopicRow] = []
-        self.references: list[ReferenceRow] = []
-        self.claims: list[ClaimRow] = []
-
-
-def _lines(texts: tuple[str, ...]) -> str:
-    # Checked text is whitespace-folded (load._text), so it never holds a newline; a list
-    # that did could not be stored faithfully: refuse it, and the file is just not cached.
-    if any("\n" in t or not t for t in texts):
-        raise ValueError("list item with a newline or empty")
-    return "\n".join(texts)
-
-
-def _unlines(text: str) -> tuple[str, ...]:
-    return tuple(text.split("\n")) if text else ()
-
-
-def encode(items: FileItems) -> FileRows:
-    """Rows for a file that parsed without problems."""
-    if items.problems:
-        raise ValueError("only files without problems are cached")
-    rows = FileRows()
-    for i, t in enumerate(items.topics):
-        rows.topics.append((i, _line(t.where), t.slug, t.title, t.question, _lines(t.aliases), t.pubmed, t.trials))
-    for i, r in enumerate(items.references):
-        rows.references.append((i, _line(r.where), r.id, r.design.value, _lines(r.authors), r.title, r.journal,
-                                r.year, r.volume, r.issue, r.pages, r.doi, r.pmid, r.pmcid, r.n,
-                                _lines(r.findings), r.note, r.publication.value, r.meeting, r.abstract,
-                                _lines(r.nct), _lines(tuple(s.value for s in r.seen)),
-                                r.checked.isoformat() if r.checked else None, int(r.authors_partial)))
-    used = iter(items.refs_used)
-    for i, c in enumerate(items.claims):
-        # refs_used holds, claim after claim, the position of each cited id, then of each topic
-        positions = []
-        for expected in [("reference", key) for key in c.cites] + [("topic", key) for key in c.topics]:
-            kind, key, _path, line, col = next(used)
-            if (kind, key) != expected:
-                raise ValueError("refs_used does not follow the claims")
-            positions.append(f"{line} {col}")
-        # ids and slugs match ID_RE/SLUG_RE (no spaces): a space separates them safely
-        rows.claims.append((i, _line(c.where), c.id, " ".join(c.topics), c.section.value, c.statement,
-                            " ".join(c.cites), c.population.value, c.reviewed.isoformat() if c.reviewed else None,
-                            c.support.value, " ".join(positions)))
-    if next(used, None) is not None:
-        raise ValueError("refs_used has entries for no claim")
-    return rows
-
-
-def _line(where: Location | None) -> int:
-    assert where is not None
-    return where.line
-
-
-def _topic(slug: str, title: str, question: str, aliases: str, pubmed: str | None, trials: str | None,
-           where: Location) -> Topic:
-    return Topic(slug, title, question, _unlines(aliases), pubmed, trials, where)
-
-
-def _reference(row: Sequence[Any], where: Location) -> Reference:
-    """A Reference from the stored columns after seq and line (id ... note)."""
-    (ref_id, design, authors, title, journal, year, volume, issue, pages, doi, pmid, pmcid, n, findings,
-     note, publication, meeting, abstract, nct, seen, checked, authors_partial) = row
-    return Reference(ref_id, _RANKS[design], _unlines(authors), title, journal, year, volume, issue, pages, doi,
-                     pmid, pmcid, n, _unlines(findings), note, _PUBLICATIONS[publication], meeting, abstract,
-                     _unlines(nct), tuple(_SEEN[s] for s in _unlines(seen)),
-                     dt.date.fromisoformat(checked) if checked else None, bool(authors_partial), where)
-
-
-def _claim(claim_id: str, topics: str, section: str, statement: str, cites: str, population: str,
-           reviewed: str | None, support: str, where: Location) -> Claim:
-    return Claim(claim_id, tuple(topics.split(" ")), _SECTIONS[section], statement, tuple(cites.split(" ")),
-                 _POPULATIONS[population], dt.date.fromisoformat(reviewed) if reviewed else None,
-                 _SUPPORTS[support], where)
-
-
-def _uses(claim: tuple[str, str, str, str], shown: str) -> Iterator[Use]:
-    """The refs_used entries of one stored claim: (topics, cites, used) -> positions."""
-    topics, cites, used = claim[1], claim[2], claim[3]
-    numbers = iter(int(n) for n in used.split())
-    for kind, keys in (("reference", cites), ("topic", topics)):
-        for key in keys.split(" "):
-            yield kind, key, shown, next(numbers), next(numbers)
-
-
-def decode(rows: FileRows, shown: str) -> FileItems:
-    """The FileItems that ``rows`` encode, located in the file shown as ``shown``."""
-    items = FileItems([], [], [], [], [])
-    for _, line, slug, title, question, aliases, pubmed, trials in rows.topics:
-        items.topics.append(_topic(slug, title, question, aliases, pubmed, trials, Location(shown, line)))
-    for _, line, *ref in rows.references:
-        items.references.append(_reference(ref, Location(shown, line)))
-    for _, line, claim_id, topics, section, statement, cites, population, reviewed, support, used in rows.claims:
-        items.claims.append(_claim(claim_id, topics, section, statement, cites, population, reviewed, support,
-                                   Location(shown, line)))
-        items.refs_used.extend(_uses((claim_id, topics, cites, used), shown))
-    return items
 
 
 # --- snapshots -------------------------------------------------------------------------------
@@ -373,7 +238,7 @@ class _Snapshot:
             for fid, *claim in self.conn.execute(
                     "SELECT file, id, topics, cites, used FROM claim ORDER BY file, seq"):
                 if fid in suspects:
-                    yield from _uses(tuple(claim), ids[fid])
+                    yield from uses_of(tuple(claim), ids[fid])
 
     def base(self, place: dict[int, tuple[int, str]], fresh: dict[int, FileItems], topic: str | None
              ) -> EvidenceBase:
@@ -386,7 +251,7 @@ class _Snapshot:
         conn = self.conn
         slug = topic or ""
         with _corrupt_is_unusable(), gc_paused():
-            topics = [(place[fid][0], seq, _topic(t_slug, title, question, aliases, pubmed, trials,
+            topics = [(place[fid][0], seq, topic_of(t_slug, title, question, aliases, pubmed, trials,
                                                   Location(place[fid][1], line)))
                       for fid, seq, line, t_slug, title, question, aliases, pubmed, trials in conn.execute(
                           "SELECT file, seq, line, slug, title, question, aliases, pubmed, trials FROM topic")
@@ -397,7 +262,7 @@ class _Snapshot:
                 claim_rows = conn.execute(
                     f"SELECT {_CLAIM_COLUMNS} FROM topic_claim t JOIN claim c USING (file, seq) WHERE t.slug = ?",
                     (topic,))
-            claims = [(place[fid][0], seq, _claim(cid, c_topics, section, statement, cites, population, reviewed,
+            claims = [(place[fid][0], seq, claim_of(cid, c_topics, section, statement, cites, population, reviewed,
                                                   support, Location(place[fid][1], line)))
                       for fid, seq, line, cid, c_topics, section, statement, cites, population, reviewed, support
                       in claim_rows if fid in place]
@@ -416,7 +281,7 @@ class _Snapshot:
                     marks = ",".join("?" * len(chunk))
                     ref_rows.extend(conn.execute(
                         f"SELECT file, seq, line, {_REF_COLUMNS} FROM reference WHERE id IN ({marks})", chunk))
-            references = [(place[fid][0], seq, _reference(ref, Location(place[fid][1], line)))
+            references = [(place[fid][0], seq, reference_of(ref, Location(place[fid][1], line)))
                           for fid, seq, line, *ref in ref_rows if fid in place]
             for i, items in fresh.items():
                 references.extend((i, seq, r) for seq, r in enumerate(items.references)
@@ -448,9 +313,10 @@ class EvidenceCache:
 
     def key(self, roots: Sequence[Path], max_bytes: int) -> str:
         """Everything besides the files themselves that decides what loading gives."""
-        here = Path(__file__).parent
+        here = Path(__file__).parent.parent  # lms_cli/
         code: list[tuple[str, int | None, int | None]] = []
-        for name in _LOADER_MODULES:
+        names = [*_LOADER_MODULES, *sorted(f"load/{n}" for n in os.listdir(here / "load") if n.endswith(".py"))]
+        for name in names:
             try:
                 st = os.stat(here / name)
                 code.append((name, st.st_size, st.st_mtime_ns))

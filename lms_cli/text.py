@@ -1,0 +1,47 @@
+"""Small text helpers shared by every layer: plurals, quoting, naming values, close matches."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """``"1 claim"``, ``"2 claims"`` (``many`` for irregular plurals)."""
+    return f"{count} {word if count == 1 else (many or word + 's')}"
+
+
+def quote(text: str, limit: int = 60) -> str:
+    """``repr(text)``, shortened: a message quoting a megabyte-long value helps nobody."""
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+def kind_of(value: Any) -> str:
+    """How a wrong value is named in messages ("a list", "the number 3")."""
+    if value is None:
+        return "empty"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, dt.date):
+        return "a date"
+    return type(value).__name__
+
+
+def close_matches(word: str, options: Iterable[str], n: int = 3, cutoff: float = 0.6) -> list[str]:
+    """The options closest to ``word``, best first (difflib's ratio, at least ``cutoff``)."""
+    import difflib
+
+    return difflib.get_close_matches(word, list(options), n=n, cutoff=cutoff)
+
+
+def did_you_mean(word: str, options: Iterable[str]) -> str:
+    """' (did you mean 'x'?)' for the closest option, or ''."""
+    close = close_matches(word, options, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
