@@ -13,10 +13,10 @@ import pytest
 
 from bench import synth
 from lms_cli import load
-from lms_cli.load.cache import EvidenceCache, iter_snapshots
-from lms_cli.load.rows import decode, encode
 from lms_cli.cli_common import Env, load_base
 from lms_cli.errors import EvidenceError
+from lms_cli.load.cache import EvidenceCache, iter_snapshots
+from lms_cli.load.rows import decode, encode
 from lms_cli.model import Claim, EvidenceBase, Filters, Location, Reference, Topic
 from lms_cli.select import select
 from tests.conftest import BASE, Invoke, write

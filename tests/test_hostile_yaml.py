@@ -20,8 +20,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lms_cli import load
-from lms_cli.load import yamlsafe
 from lms_cli.errors import EvidenceError, ExitCode
+from lms_cli.load import yamlsafe
 from tests.conftest import BASE, DATA, Invoke
 
 TOPIC = "topics:\n  - slug: t\n    title: T\n    question: Q?\n"
