@@ -1,5 +1,5 @@
 """Allow ``python -m lms_cli``."""
 
-from lms_cli.cli import main
+from lms_cli.cli.app import main
 
 main()

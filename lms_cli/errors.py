@@ -9,7 +9,7 @@ Hierarchy::
     ├── OutputError             a file that cannot be written                 (exit 5)
     └── ServiceError            a bibliographic service failed                (exit 4)
 
-Only ``lms_cli.cli`` turns these into text on stderr and an exit code.
+Only the ``lms_cli.cli`` package turns these into text on stderr and an exit code.
 """
 
 from __future__ import annotations

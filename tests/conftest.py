@@ -18,7 +18,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner, Result
 
-from lms_cli.cli import app
+from lms_cli.cli.app import app
 
 DATA = Path(__file__).parent / "data"
 BASE = DATA / "base"

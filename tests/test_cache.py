@@ -13,7 +13,7 @@ import pytest
 
 from bench import synth
 from lms_cli import load
-from lms_cli.cli_common import Env, load_base
+from lms_cli.cli.common import Env, load_base
 from lms_cli.errors import EvidenceError
 from lms_cli.load.cache import EvidenceCache, iter_snapshots
 from lms_cli.load.rows import decode, encode

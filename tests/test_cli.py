@@ -14,7 +14,7 @@ import typer
 import yaml
 
 from lms_cli import __version__
-from lms_cli.cli_common import boundary
+from lms_cli.cli.common import boundary
 from lms_cli.errors import ExitCode, UsageError
 from tests.conftest import BASE, DATA, Invoke, write
 
@@ -258,7 +258,7 @@ def test_closed_pipe_ends_quietly() -> None:
 def test_ask_imports_neither_httpx_nor_rich_when_piped() -> None:
     code = (
         "import sys\n"
-        "from lms_cli.cli import app\n"
+        "from lms_cli.cli.app import app\n"
         f"try:\n    app(['ask', 'first-line', '--no-bundled', '-e', {str(BASE)!r}, '-f', 'markdown'])\n"
         "except SystemExit:\n    pass\n"
         "sys.stderr.write(' '.join(m for m in ('httpx', 'rich') if m in sys.modules))\n"

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from lms_cli.cli_common import Env
-from lms_cli.cli_refs import progress_bar
+from lms_cli.cli.common import Env
+from lms_cli.cli.refs import progress_bar
 from lms_cli.errors import ExitCode
 from tests.conftest import BASE, Invoke, write
 from tests.test_pubmed import crossref_json, esummary_handler

@@ -9,7 +9,7 @@ import typer
 import typer.core
 import typer.main
 
-from lms_cli.cli import app
+from lms_cli.cli.app import app
 from lms_cli.errors import ExitCode
 from tests.conftest import Invoke
 

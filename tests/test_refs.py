@@ -12,31 +12,12 @@ import pytest
 from lms_cli import load
 from lms_cli.errors import EvidenceError, UsageError
 from lms_cli.model import EvidenceBase, Rank, Reference
-from lms_cli.refs import (
-    Entry,
-    IdKind,
-    Lookup,
-    LookupState,
-    Status,
-    Work,
-    add_to_file,
-    appended,
-    base_id,
-    check,
-    clean_text,
-    compare,
-    counts,
-    entry_yaml,
-    guess_design,
-    make_entries,
-    parse_identifier,
-    report_json,
-    report_markdown,
-    same_journal,
-    surname,
-    work_from_crossref,
-    work_from_esummary,
-)
+from lms_cli.refs.entries import Entry, add_to_file, appended, base_id, entry_yaml, guess_design, make_entries
+from lms_cli.refs.verify import Status, check, compare, counts, same_journal, surname
+from lms_cli.render.refs import report_json, report_markdown
+from lms_cli.services.crossref import work_from_crossref
+from lms_cli.services.pubmed import work_from_esummary
+from lms_cli.services.records import IdKind, Lookup, LookupState, Work, clean_text, parse_identifier
 from tests.conftest import BASE, DATA, write
 
 SERVICES = DATA / "services"

@@ -1,8 +1,8 @@
 """`lms refs`: verify the base's references against PubMed and Crossref, fetch and add new ones.
 
 The command layer: it reads the service settings from the environment into a
-``pubmed.Config``, draws a progress bar on a terminal and maps outcomes to exit codes.
-httpx (through ``lms_cli.pubmed``) and Rich are imported inside the commands only, so
+``services.Config``, draws a progress bar on a terminal and maps outcomes to exit codes.
+httpx (through ``lms_cli.services``) and Rich are imported inside the commands only, so
 importing this module (which ``lms --help`` and ``lms ask`` do) stays cheap.
 """
 
@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import typer
 
-from lms_cli.cli_common import (
+from lms_cli.cli.common import (
     DebugOpt,
     Env,
     EvidenceOpt,
@@ -32,8 +32,8 @@ from lms_cli.errors import ExitCode, ServiceError, UsageError
 from lms_cli.model import Rank
 
 if TYPE_CHECKING:
-    from lms_cli.pubmed import Config
-    from lms_cli.refs import Lookup, Result, Work
+    from lms_cli.services import Config
+    from lms_cli.services.records import Lookup, Work
 
 #: More references than this on a terminal get a progress bar.
 PROGRESS_MIN = 5
@@ -67,12 +67,12 @@ DesignOpt = Annotated[
 
 def service_config(env: Env, offline: bool, refresh: bool = False) -> Config:
     """Service URLs, contact address and API key from the environment; the cache under cache_root."""
-    from lms_cli import pubmed
+    from lms_cli.services import Config, http
 
     e = env.environ
     urls = {}
-    for name, default in (("LMS_EUTILS_URL", pubmed.EUTILS_URL), ("LMS_CROSSREF_URL", pubmed.CROSSREF_URL),
-                          ("LMS_IDCONV_URL", pubmed.IDCONV_URL)):
+    for name, default in (("LMS_EUTILS_URL", http.EUTILS_URL), ("LMS_CROSSREF_URL", http.CROSSREF_URL),
+                          ("LMS_IDCONV_URL", http.IDCONV_URL)):
         url = e.get(name) or default
         try:
             host = urlsplit(url).hostname
@@ -81,7 +81,7 @@ def service_config(env: Env, offline: bool, refresh: bool = False) -> Config:
         if not url.startswith(("http://", "https://")) or not host:
             raise UsageError(f"{name} must be an http:// or https:// URL, not {url!r}")
         urls[name] = url
-    return pubmed.Config(
+    return Config(
         eutils_url=urls["LMS_EUTILS_URL"],
         crossref_url=urls["LMS_CROSSREF_URL"],
         idconv_url=urls["LMS_IDCONV_URL"],
@@ -104,8 +104,8 @@ def progress_bar(env: Env, total: int, what: str) -> Iterator[Callable[[int], No
     if total <= PROGRESS_MIN or not _is_terminal(env.stderr):
         yield None
         return
-    from rich.console import Console  # noqa: TID251 - only on a terminal, only in this command
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: TID251
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=Console(file=env.stderr), transient=True) as bar:
@@ -122,34 +122,6 @@ def _email_warning(env: Env, config: Config, requests: int) -> None:
 def _listed(names: Sequence[str], limit: int = 10) -> str:
     shown = ", ".join(names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
-
-
-STATUS_STYLE = {
-    "verified": "green",
-    "mismatch": "yellow",
-    "not-found": "red",
-    "retracted": "bold red",
-    "unchecked": "dim",
-}
-
-
-def results_table(results: Sequence[Result]) -> Any:
-    """The verify results as a Rich table (service text is never read as markup)."""
-    from rich.console import Group  # noqa: TID251 - rich output only
-    from rich.table import Table  # noqa: TID251
-    from rich.text import Text  # noqa: TID251
-
-    from lms_cli import refs
-    from lms_cli.render import clean
-
-    table = Table(box=None, header_style="bold")
-    table.add_column("Reference", no_wrap=True)
-    table.add_column("Status", no_wrap=True)
-    table.add_column("Details")
-    for r in results:
-        table.add_row(Text(r.reference.id), Text(r.status.value, style=STATUS_STYLE[r.status.value]),
-                      Text(clean(refs.describe(r))))
-    return Group(table, Text(), Text(refs.summary_line(results)))
 
 
 @refs_app.command()
@@ -171,21 +143,23 @@ def verify(
     """
     env = Env.current()
     with boundary(debug):
-        from lms_cli import pubmed, refs
+        from lms_cli.refs import verify as refs
+        from lms_cli.render import refs as render_refs
+        from lms_cli.services import Client
 
         base = load_base(env, evidence, no_bundled, no_cache)
         config = service_config(env, offline, refresh)
-        with pubmed.Client(config) as client, \
+        with Client(config) as client, \
                 progress_bar(env, len(base.references), "Checking references") as advance:
             lookups = client.lookup_references(base.references, advance)
         results = [refs.check(r, lookups[r.id]) for r in base.references]
         out = env.resolve(fmt)
         if out is Format.JSON:
-            env.write(refs.report_json(results))
+            env.write(render_refs.report_json(results))
         elif out is Format.MARKDOWN:
-            env.write(refs.report_markdown(results))
+            env.write(render_refs.report_markdown(results))
         else:
-            env.print_rich(results_table(results))
+            env.print_rich(render_refs.table(results))
         _email_warning(env, config, client.requests)
         missing = [r.reference.id for r in results if r.status is refs.Status.UNCHECKED and not r.unreachable]
         if missing:
@@ -204,22 +178,23 @@ def verify(
 
 def _works(config: Config, ids: Sequence[str], env: Env) -> list[Work]:
     """Metadata for each ID typed, or one error naming every ID without it."""
-    from lms_cli import pubmed, refs
+    from lms_cli.services import Client
+    from lms_cli.services.records import LookupState, parse_identifier
 
-    parsed = [refs.parse_identifier(i) for i in ids]
-    with pubmed.Client(config) as client:
+    parsed = [parse_identifier(i) for i in ids]
+    with Client(config) as client:
         lookups: list[Lookup] = client.works(parsed)
     _email_warning(env, config, client.requests)
     shown = [f"{kind.value} {value}" for kind, value in parsed]
-    failed = [(s, lk) for s, lk in zip(shown, lookups, strict=True) if lk.state is refs.LookupState.FAILED]
+    failed = [(s, lk) for s, lk in zip(shown, lookups, strict=True) if lk.state is LookupState.FAILED]
     if failed:
         raise ServiceError("; ".join(dict.fromkeys(lk.detail or lk.service for _, lk in failed)),
                            "check the network, or the LMS_*_URL settings")
-    uncached = [s for s, lk in zip(shown, lookups, strict=True) if lk.state is refs.LookupState.NOT_CACHED]
+    uncached = [s for s, lk in zip(shown, lookups, strict=True) if lk.state is LookupState.NOT_CACHED]
     if uncached:
         raise ServiceError(f"offline, and nothing cached for {_listed(uncached)}", "run without --offline")
     unknown = [f"{s} ({lk.service})" for s, lk in zip(shown, lookups, strict=True)
-               if lk.state is refs.LookupState.NOT_FOUND]
+               if lk.state is LookupState.NOT_FOUND]
     if unknown:
         raise UsageError(f"no record for {_listed(unknown)}", "check the identifier")
     return [lk.work for lk in lookups if lk.work is not None]
@@ -250,7 +225,7 @@ def fetch(
     """
     env = Env.current()
     with boundary(debug):
-        from lms_cli import refs
+        from lms_cli.refs import entries as refs
 
         base = load_base(env, evidence, no_bundled, no_cache)
         works = _works(service_config(env, offline), ids, env)
@@ -281,7 +256,8 @@ def add(
     """
     env = Env.current()
     with boundary(debug):
-        from lms_cli import load, refs
+        from lms_cli import load
+        from lms_cli.refs import entries as refs
 
         if entry_id is not None:
             if len(ids) != 1:

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from lms_cli.cite import CitationStyle, ExportFormat
-from lms_cli.cli_common import (
+from lms_cli.cli.common import (
     DebugOpt,
     Env,
     EvidenceOpt,

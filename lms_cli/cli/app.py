@@ -16,7 +16,7 @@ import typer
 
 from lms_cli import __version__
 from lms_cli.cite import CitationStyle
-from lms_cli.cli_common import (
+from lms_cli.cli.common import (
     DebugOpt,
     Env,
     EvidenceOpt,
@@ -34,7 +34,7 @@ from lms_cli.cli_common import (
     make_filters,
     max_bytes,
 )
-from lms_cli.cli_report import CitationsOpt, cite, report, resolve_format
+from lms_cli.cli.report import CitationsOpt, cite, report, resolve_format
 from lms_cli.model import RANK_HELP, Query, Rank
 
 RANK_TEXT = "\n".join(f"  {r.value:<15} {RANK_HELP[r]}" for r in Rank)
@@ -263,7 +263,7 @@ def main() -> Any:
 
 
 # Command groups defined in their own modules (imported here so `lms --help` lists them).
-from lms_cli.cli_refs import refs_app  # noqa: E402 - registered after the core commands
+from lms_cli.cli.refs import refs_app  # noqa: E402 - registered after the core commands
 
 app.add_typer(refs_app, name="refs")
 app.command()(report)

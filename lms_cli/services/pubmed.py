@@ -1,0 +1,135 @@
+"""PubMed E-utilities: ESummary records by PMID, and their parser."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from lms_cli.load.fields import PMCID_RE
+from lms_cli.services.http import PUBMED, Failure, join
+from lms_cli.services.records import (
+    Lookup,
+    LookupState,
+    MalformedRecord,
+    Work,
+    _drop_final_stop,
+    _str,
+    _year_of,
+    clean_text,
+)
+
+if TYPE_CHECKING:
+    from lms_cli.services.http import Http
+
+Progress = Callable[[int], None]
+
+
+def work_from_esummary(record: Mapping[str, Any]) -> Work:
+    """One ESummary (db=pubmed, JSON) record -> Work; raise MalformedRecord when unusable."""
+    title = record.get("title")
+    uid = _str(record.get("uid"))
+    if not isinstance(title, str) or not uid:
+        raise MalformedRecord("record has no title or uid")
+    authors = tuple(
+        name for a in record.get("authors") or () if isinstance(a, Mapping) and (name := _str(a.get("name")))
+    )
+    ids: dict[str, str] = {}
+    for item in record.get("articleids") or ():
+        if isinstance(item, Mapping) and (kind := _str(item.get("idtype"))) and (value := _str(item.get("value"))):
+            ids.setdefault(kind, value)
+    doi = ids.get("doi")
+    if not doi:
+        eloc = _str(record.get("elocationid")) or ""
+        m = re.search(r"doi:\s*(10\.\S+)", eloc)
+        doi = m.group(1) if m else None
+    pmcid = ids.get("pmc")
+    pubtypes = tuple(p for p in (_str(t) for t in record.get("pubtype") or ()) if p)
+    years = tuple(dict.fromkeys(
+        y for y in (_year_of(record.get(k)) for k in ("pubdate", "epubdate", "sortpubdate")) if y
+    ))
+    return Work(
+        source="PubMed",
+        title=_drop_final_stop(clean_text(title)),
+        authors=authors,
+        journal=_str(record.get("source")),
+        journal_full=_str(record.get("fulljournalname")),
+        years=years,
+        volume=_str(record.get("volume")),
+        issue=_str(record.get("issue")),
+        pages=_str(record.get("pages")),
+        doi=doi,
+        pmid=uid,
+        pmcid=pmcid if pmcid and PMCID_RE.match(pmcid) else None,
+        pubtypes=pubtypes,
+        retraction="PubMed lists it as a Retracted Publication" if "Retracted Publication" in pubtypes else None,
+    )
+
+
+def esummary(http: Http, pmids: Iterable[str], progress: Progress | None = None) -> dict[str, Lookup]:
+    """PubMed records by PMID: batched, GET up to ``get_max_ids`` ids and POST above."""
+    wanted = list(dict.fromkeys(pmids))
+    out: dict[str, Lookup] = {}
+    todo: list[str] = []
+    for pmid in wanted:
+        hit = http.cached("esummary", pmid)
+        if hit is not None:
+            out[pmid] = _lookup(pmid, hit[1])
+        elif http.config.offline:
+            out[pmid] = Lookup(LookupState.NOT_CACHED, PUBMED)
+        else:
+            todo.append(pmid)
+    if progress and out:
+        progress(len(out))
+    size = http.config.get_max_ids if len(todo) <= http.config.get_max_ids else http.config.post_batch
+    for i in range(0, len(todo), size):
+        batch = todo[i:i + size]
+        try:
+            out.update(_batch(http, batch))
+        except Failure as exc:
+            out.update({p: Lookup(LookupState.FAILED, PUBMED, detail=exc.detail) for p in batch})
+        if progress:
+            progress(len(batch))
+    return {p: out[p] for p in wanted}
+
+
+def _lookup(pmid: str, record: Mapping[str, Any] | None) -> Lookup:
+    if record is None or "error" in record:
+        return Lookup(LookupState.NOT_FOUND, PUBMED)
+    try:
+        return Lookup.found(PUBMED, work_from_esummary(record))
+    except MalformedRecord:
+        return Lookup(LookupState.FAILED, PUBMED, detail=f"PubMed sent a record for PMID {pmid} lms cannot read")
+
+
+def _batch(http: Http, batch: Sequence[str]) -> dict[str, Lookup]:
+    url = join(http.config.eutils_url, "esummary.fcgi")
+    fields = {"db": "pubmed", "id": ",".join(batch), "retmode": "json", **http.ncbi_params()}
+    if len(batch) <= http.config.get_max_ids:
+        resp = http.request(PUBMED, "GET", url, params=fields)
+    else:  # long id lists do not fit in a URL
+        resp = http.request(PUBMED, "POST", url, data=fields)
+    if resp.status_code != 200:
+        raise Failure(f"PubMed failed at {url}: HTTP {resp.status_code}")
+    body = http.json(PUBMED, resp)
+    if not isinstance(body, dict):
+        raise Failure("PubMed sent malformed JSON (not an object)")
+    if "error" in body:
+        raise Failure(f"PubMed answered with an error: {str(body['error'])[:200]}")
+    result = body.get("result")
+    if not isinstance(result, dict):
+        raise Failure("PubMed sent malformed JSON (no 'result')")
+    out = {}
+    for pmid in batch:
+        record = result.get(pmid)
+        if not isinstance(record, dict):
+            out[pmid] = Lookup(LookupState.NOT_FOUND, PUBMED)  # left out of the answer: not cached
+            continue
+        # An unknown PMID still comes back with HTTP 200: {"uid": ..., "error": "cannot get document summary"}
+        lookup = _lookup(pmid, record)
+        if lookup.state is LookupState.FOUND:
+            http.cache.put("esummary", pmid, record)
+        elif lookup.state is LookupState.NOT_FOUND:
+            http.cache.put("esummary", pmid, None)
+        out[pmid] = lookup
+    return out
