@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from lms_cli.model import Reference
-from lms_cli.render import clean
+from lms_cli.text import clean
 
 VANCOUVER_MAX_AUTHORS = 6
 AMA_MAX_AUTHORS = 6  # AMA 11th: all authors up to six, else the first three and "et al"

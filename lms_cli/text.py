@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -45,3 +46,14 @@ def did_you_mean(word: str, options: Iterable[str]) -> str:
     """' (did you mean 'x'?)' for the closest option, or ''."""
     close = close_matches(word, options, n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+#: C0/C1 control characters (ESC starts terminal sequences); tab and newline are folded elsewhere.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean(text: str) -> str:
+    """Evidence text made safe for a terminal or document: no control characters, one line."""
+    if text.isprintable():  # the common case, checked in C: no control or line-break characters
+        return text.strip()
+    return " ".join(_CONTROL.sub("", text).split())

@@ -18,8 +18,8 @@ from werkzeug import Request, Response
 from lms_cli import load
 from lms_cli.model import Reference
 from lms_cli.refs.verify import Status, check
-from lms_cli.services import Client, Config
 from lms_cli.services.cache import Cache
+from lms_cli.services.client import Client, Config
 from lms_cli.services.http import Pacer, retry_after
 from lms_cli.services.records import IdKind, LookupState
 from tests.conftest import DATA

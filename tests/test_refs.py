@@ -14,7 +14,8 @@ from lms_cli.errors import EvidenceError, UsageError
 from lms_cli.model import EvidenceBase, Rank, Reference
 from lms_cli.refs.entries import Entry, add_to_file, appended, base_id, entry_yaml, guess_design, make_entries
 from lms_cli.refs.verify import Status, check, compare, counts, same_journal, surname
-from lms_cli.render.refs import report_json, report_markdown
+from lms_cli.render import json as render_json
+from lms_cli.render import markdown as render_markdown
 from lms_cli.services.crossref import work_from_crossref
 from lms_cli.services.pubmed import work_from_esummary
 from lms_cli.services.records import IdKind, Lookup, LookupState, Work, clean_text, parse_identifier
@@ -193,7 +194,7 @@ def test_reports(base: EvidenceBase) -> None:
         check(r, Lookup.found("PubMed", work_from_esummary(record("23354568")))),
         check(base.reference_map()["judson2014"], Lookup(LookupState.NOT_FOUND, "PubMed")),
     ]
-    data = json.loads(report_json(results))
+    data = json.loads(render_json.verify(results))
     assert data["schema_version"] == 1
     assert data["summary"] == {"verified": 0, "mismatch": 1, "not-found": 1, "retracted": 0, "unchecked": 0}
     assert data["results"][0] == {
@@ -203,7 +204,7 @@ def test_reports(base: EvidenceBase) -> None:
                         "theirs": "Predictors of survival and recurrence in primary leiomyosarcoma"}],
         "detail": None,
     }
-    md = report_markdown(results).splitlines()
+    md = render_markdown.verify(results).splitlines()
     assert md[4] == ('| gladdy2013 | mismatch | title: ours "A \\| piped \\*title\\*", PubMed "Predictors of survival '
                      'and recurrence in primary leiomyosarcoma" |')
     assert md[-1] == "2 references: 1 mismatch, 1 not-found."

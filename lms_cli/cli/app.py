@@ -20,7 +20,6 @@ from lms_cli.cli.common import (
     DebugOpt,
     Env,
     EvidenceOpt,
-    Format,
     FormatOpt,
     MinRankOpt,
     NoBundledOpt,
@@ -36,6 +35,7 @@ from lms_cli.cli.common import (
 )
 from lms_cli.cli.report import CitationsOpt, cite, report, resolve_format
 from lms_cli.model import RANK_HELP, Query, Rank
+from lms_cli.render import Format, pick
 
 RANK_TEXT = "\n".join(f"  {r.value:<15} {RANK_HELP[r]}" for r in Rank)
 
@@ -179,19 +179,7 @@ def topics(
         from lms_cli.browse import topic_rows
 
         rows = topic_rows(load_base(env, evidence, no_bundled, no_cache))
-        out = env.resolve(fmt)
-        if out is Format.JSON:
-            from lms_cli.render import json as render_json
-
-            env.write(render_json.topics(rows))
-        elif out is Format.MARKDOWN:
-            from lms_cli.render import markdown
-
-            env.write(markdown.topics(rows))
-        else:
-            from lms_cli.render import terminal
-
-            env.print_rich(terminal.topics_table(rows))
+        env.emit(pick(env.resolve(fmt)).topics(rows))
 
 
 @app.command()
@@ -209,14 +197,7 @@ def show(
         from lms_cli.browse import detail
 
         found = detail(load_base(env, evidence, no_bundled, no_cache), item_id.strip())
-        if env.resolve(fmt) is Format.JSON:
-            from lms_cli.render import json as render_json
-
-            env.write(render_json.detail(found))
-        else:  # Markdown reads well on a terminal too
-            from lms_cli.render import markdown
-
-            env.write(markdown.detail(found))
+        env.emit(pick(env.resolve(fmt)).detail(found))
 
 
 @app.command()

@@ -20,16 +20,10 @@ import typer
 
 from lms_cli.errors import ExitCode, LmsError
 from lms_cli.model import YEAR_MAX, YEAR_MIN, EvidenceBase, Filters, Population, Rank, Summary
+from lms_cli.render import Format
 
 if TYPE_CHECKING:
     from lms_cli.cite import CitationStyle
-
-
-class Format(StrEnum):
-    AUTO = "auto"
-    RICH = "rich"
-    MARKDOWN = "markdown"
-    JSON = "json"
 
 
 class PopulationChoice(StrEnum):
@@ -70,6 +64,13 @@ class Env:
         from lms_cli.render import terminal
 
         terminal.print_to(self.stdout, renderable)
+
+    def emit(self, output: Any) -> None:
+        """Write what a renderer returned: text as it is, a Rich renderable through Rich."""
+        if isinstance(output, str):
+            self.write(output)
+        else:
+            self.print_rich(output)
 
     def warn(self, text: str) -> None:
         self.stderr.write(text.rstrip("\n") + "\n")
@@ -182,18 +183,10 @@ def emit_summary(env: Env, out: Format, summary: Summary, citations: CitationSty
         note = hidden_note(summary.hidden)
         if note:
             env.warn(note)
-    if out is Format.JSON:
-        from lms_cli.render import json as render_json
+    from lms_cli.cite import CitationStyle
+    from lms_cli.render import pick
 
-        env.write(render_json.render(summary))
-    elif out is Format.MARKDOWN:
-        from lms_cli.render import markdown
-
-        env.write(markdown.render(summary, citations) if citations else markdown.render(summary))
-    else:
-        from lms_cli.render import terminal
-
-        env.print_rich(terminal.render(summary))
+    env.emit(pick(out).render(summary, citations or CitationStyle.NUMBERS))
 
 
 def choose_topic(env: Env, base: EvidenceBase, text: str, best: bool = False) -> str:

@@ -20,7 +20,6 @@ from lms_cli.cli.common import (
     DebugOpt,
     Env,
     EvidenceOpt,
-    Format,
     FormatOpt,
     NoBundledOpt,
     NoCacheOpt,
@@ -30,9 +29,10 @@ from lms_cli.cli.common import (
 )
 from lms_cli.errors import ExitCode, ServiceError, UsageError
 from lms_cli.model import Rank
+from lms_cli.render import Format
 
 if TYPE_CHECKING:
-    from lms_cli.services import Config
+    from lms_cli.services.http import Config
     from lms_cli.services.records import Lookup, Work
 
 #: More references than this on a terminal get a progress bar.
@@ -67,7 +67,8 @@ DesignOpt = Annotated[
 
 def service_config(env: Env, offline: bool, refresh: bool = False) -> Config:
     """Service URLs, contact address and API key from the environment; the cache under cache_root."""
-    from lms_cli.services import Config, http
+    from lms_cli.services import http
+    from lms_cli.services.http import Config
 
     e = env.environ
     urls = {}
@@ -144,8 +145,8 @@ def verify(
     env = Env.current()
     with boundary(debug):
         from lms_cli.refs import verify as refs
-        from lms_cli.render import refs as render_refs
-        from lms_cli.services import Client
+        from lms_cli.render import pick
+        from lms_cli.services.client import Client
 
         base = load_base(env, evidence, no_bundled, no_cache)
         config = service_config(env, offline, refresh)
@@ -153,13 +154,7 @@ def verify(
                 progress_bar(env, len(base.references), "Checking references") as advance:
             lookups = client.lookup_references(base.references, advance)
         results = [refs.check(r, lookups[r.id]) for r in base.references]
-        out = env.resolve(fmt)
-        if out is Format.JSON:
-            env.write(render_refs.report_json(results))
-        elif out is Format.MARKDOWN:
-            env.write(render_refs.report_markdown(results))
-        else:
-            env.print_rich(render_refs.table(results))
+        env.emit(pick(env.resolve(fmt)).verify(results))
         _email_warning(env, config, client.requests)
         missing = [r.reference.id for r in results if r.status is refs.Status.UNCHECKED and not r.unreachable]
         if missing:
@@ -178,7 +173,7 @@ def verify(
 
 def _works(config: Config, ids: Sequence[str], env: Env) -> list[Work]:
     """Metadata for each ID typed, or one error naming every ID without it."""
-    from lms_cli.services import Client
+    from lms_cli.services.client import Client
     from lms_cli.services.records import LookupState, parse_identifier
 
     parsed = [parse_identifier(i) for i in ids]

@@ -18,7 +18,6 @@ from lms_cli.cli.common import (
     DebugOpt,
     Env,
     EvidenceOpt,
-    Format,
     MinRankOpt,
     NoBundledOpt,
     NoCacheOpt,
@@ -31,6 +30,7 @@ from lms_cli.cli.common import (
     max_bytes,
 )
 from lms_cli.errors import NoResultsError, UsageError
+from lms_cli.render import Format
 
 CitationsOpt = Annotated[
     CitationStyle,

@@ -454,45 +454,36 @@ class EvidenceCache:
         """
         import shutil
         import sqlite3
-        import tempfile
 
-        temp: str | None = None
+        from lms_cli.atomic import replacing
+
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             _remove_stale(self.directory)
-            fd, temp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=self.directory)
-            os.close(fd)
-            if snap is not None and plan.reuse:
-                shutil.copyfile(snap.path, temp)  # then patched: most rows stay as they are
-            conn = sqlite3.connect(temp, isolation_level=None)
-            try:
-                conn.execute("PRAGMA journal_mode = OFF")  # a temporary file: a failed write is deleted
-                conn.execute("PRAGMA synchronous = OFF")
-                conn.execute("BEGIN")
-                generation = os.urandom(8).hex()
+            with replacing(target, keep_mode=False) as temp:  # durable before it becomes visible
                 if snap is not None and plan.reuse:
-                    (copied,) = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
-                    if copied != snap.generation:  # another process replaced it since this load read it
-                        raise _Unusable("the cache changed while this load ran; left to the other writer")
-                    _patch(conn, plan, absolute, checked, generation)
-                else:
-                    _create(conn, key, plan, absolute, checked, generation)
-                conn.execute("COMMIT")
-            finally:
-                conn.close()
-            with open(temp, "rb") as handle:  # durable before it becomes visible
-                os.fsync(handle.fileno())
-            os.replace(temp, target)
-            temp = None
+                    shutil.copyfile(snap.path, temp)  # then patched: most rows stay as they are
+                conn = sqlite3.connect(temp, isolation_level=None)
+                try:
+                    conn.execute("PRAGMA journal_mode = OFF")  # a temporary file: a failed write is deleted
+                    conn.execute("PRAGMA synchronous = OFF")
+                    conn.execute("BEGIN")
+                    generation = os.urandom(8).hex()
+                    if snap is not None and plan.reuse:
+                        (copied,) = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+                        if copied != snap.generation:  # another process replaced it since this load read it
+                            raise _Unusable("the cache changed while this load ran; left to the other writer")
+                        _patch(conn, plan, absolute, checked, generation)
+                    else:
+                        _create(conn, key, plan, absolute, checked, generation)
+                    conn.execute("COMMIT")
+                finally:
+                    conn.close()
             self.stats.written = True
             return generation
         except (OSError, sqlite3.Error, ValueError, _Unusable) as exc:
             self.stats.write_error = str(exc)
             return None
-        finally:
-            if temp is not None:
-                with suppress(OSError):
-                    os.unlink(temp)
 
 
 def _create(conn: sqlite3.Connection, key: str, plan: _Plan, absolute: Sequence[str], checked: bool,

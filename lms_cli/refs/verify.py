@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -135,3 +135,10 @@ def describe(result: Result) -> str:
         text = "; ".join(f'{m.field}: ours "{m.ours}", {result.source} "{m.theirs}"' for m in result.mismatches)
         return f"{result.detail}; {text}" if result.detail else text
     return result.detail or ""
+
+
+def summary_line(results: Sequence[Result]) -> str:
+    """One line: how many references, and how many have each status."""
+    parts = [f"{n} {status}" for status, n in counts(results).items() if n]
+    total = len(results)
+    return f"{total} reference{'s' if total != 1 else ''}: " + (", ".join(parts) if parts else "none") + "."

@@ -1,24 +1,63 @@
-"""Renderers: one module per output format, each fed the same Summary.
+"""Renderers: one module per output format, each fed the same data, and the one dispatch.
 
-Every renderer returns text or a Rich renderable; none prints, filters or exits.
+Every format module (``json``, ``markdown``, ``terminal``) offers the functions of
+``Renderer`` and returns text or a Rich renderable; none prints, filters or exits.
+``pick`` maps a ``Format`` to its module; a new format is a new module and one line there.
+Reports (``report``) have their own two formats.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Protocol, assert_never
 
 from lms_cli.model import HIDDEN_REASONS, RANK_LEGEND, Glance, Hidden, Summary
+from lms_cli.text import clean
 
-#: C0/C1 control characters (ESC starts terminal sequences); tab and newline are folded elsewhere.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+if TYPE_CHECKING:
+    from lms_cli.browse import Detail, TopicRow
+    from lms_cli.cite import CitationStyle
+    from lms_cli.refs.verify import Result
+
+__all__ = ["Format", "Renderer", "clean", "disclaimer", "glance_lines", "hidden_note", "pick", "split_stop"]
 
 
-def clean(text: str) -> str:
-    """Evidence text made safe for a terminal or document: no control characters, one line."""
-    if text.isprintable():  # the common case, checked in C: no control or line-break characters
-        return text.strip()
-    return " ".join(_CONTROL.sub("", text).split())
+class Format(StrEnum):
+    """Output formats; ``auto`` is rich on a terminal and Markdown when piped."""
 
+    AUTO = "auto"
+    RICH = "rich"
+    MARKDOWN = "markdown"
+    JSON = "json"
+
+
+class Renderer(Protocol):
+    """What every format module offers: text, or a Rich renderable for ``rich``."""
+
+    def render(self, summary: Summary, citations: CitationStyle = ...) -> Any: ...
+    def topics(self, rows: list[TopicRow]) -> Any: ...
+    def detail(self, d: Detail) -> Any: ...
+    def verify(self, results: Sequence[Result]) -> Any: ...
+
+
+def pick(fmt: Format) -> Renderer:
+    """The renderer of a resolved format (``auto`` is resolved by the CLI, which knows the terminal)."""
+    if fmt is Format.JSON:
+        from lms_cli.render import json
+
+        return json
+    if fmt is Format.MARKDOWN:
+        from lms_cli.render import markdown
+
+        return markdown
+    if fmt is Format.RICH:
+        from lms_cli.render import terminal  # Rich is imported only here
+
+        return terminal
+    if fmt is Format.AUTO:
+        raise ValueError("resolve 'auto' to a format first")
+    assert_never(fmt)
 
 def split_stop(statement: str) -> tuple[str, str]:
     """Split a sentence's closing full stop off, so a citation can go before it."""

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from lms_cli.browse import Detail, TopicRow
+from lms_cli.cite import CitationStyle
 from lms_cli.model import Claim, Glance, Hidden, Reference, Summary, SummarySection, Topic
 from lms_cli.render import disclaimer
+
+if TYPE_CHECKING:
+    from lms_cli.refs.verify import Result
 
 SCHEMA_VERSION = 1
 
@@ -89,7 +94,7 @@ def dumps(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
-def render(summary: Summary) -> str:
+def render(summary: Summary, citations: CitationStyle = CitationStyle.NUMBERS) -> str:
     return dumps(summary_dict(summary))
 
 
@@ -125,4 +130,27 @@ def detail(d: Detail) -> str:
     else:
         data["claim"] = claim_dict(item)
         data["references"] = [reference_dict(r) for r in d.references]
+    return dumps(data)
+
+
+def verify(results: Sequence[Result]) -> str:
+    """`lms refs verify --format json`: one object with the results and a count per status."""
+    from lms_cli.refs.verify import counts
+
+    data = {
+        "schema_version": SCHEMA_VERSION,
+        "results": [
+            {
+                "id": r.reference.id,
+                "pmid": r.reference.pmid,
+                "doi": r.reference.doi,
+                "status": r.status.value,
+                "source": r.source,
+                "mismatches": [{"field": m.field, "ours": m.ours, "theirs": m.theirs} for m in r.mismatches],
+                "detail": r.detail,
+            }
+            for r in results
+        ],
+        "summary": counts(results),
+    }
     return dumps(data)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from lms_cli.cite import CitationStyle, vancouver
@@ -12,6 +12,7 @@ from lms_cli.render import LEGEND, clean, disclaimer, filters_line, glance_lines
 
 if TYPE_CHECKING:  # types only: `lms ask` need not import the browsing module
     from lms_cli.browse import Detail, TopicRow
+    from lms_cli.refs.verify import Result
 
 # Characters that start inline structure in CommonMark or pandoc's Markdown
 # (emphasis, links, HTML, entities, tables, math, super/subscript, citations).
@@ -156,3 +157,13 @@ def detail(d: Detail) -> str:
         lines += ["", "## References", ""]
         lines += [f"{i}. {escape(vancouver(r))} Rank: {r.rank.value}." for i, r in enumerate(d.references, 1)]
     return "\n".join(lines) + "\n"
+
+
+def verify(results: Sequence[Result]) -> str:
+    """`lms refs verify --format markdown`: a table with one row per reference, then the counts."""
+    from lms_cli.refs.verify import describe, summary_line
+
+    lines = ["# Reference check", "", "| reference | status | details |", "|---|---|---|"]
+    lines += [f"| {escape(r.reference.id)} | {r.status.value} | {escape(describe(r))} |" for r in results]
+    lines += ["", summary_line(results), ""]
+    return "\n".join(lines)

@@ -6,17 +6,21 @@ terminal import it.
 
 from __future__ import annotations
 
-from typing import TextIO
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, TextIO
 
 from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.rule import Rule
 from rich.text import Text
 
-from lms_cli.browse import TopicRow
-from lms_cli.cite import vancouver
+from lms_cli.browse import Detail, TopicRow
+from lms_cli.cite import CitationStyle, vancouver
 from lms_cli.model import CitedClaim, Rank, Section, Summary
 from lms_cli.render import LEGEND, clean, disclaimer, filters_line, glance_lines, split_stop
+
+if TYPE_CHECKING:
+    from lms_cli.refs.verify import Result
 
 RANK_STYLE: dict[Rank, str] = {
     Rank.GUIDELINE: "bold white on blue",
@@ -60,7 +64,7 @@ def _heading(text: str) -> Rule:
     return Rule(Text(text, style="bold"), align="left", style="dim")
 
 
-def render(summary: Summary) -> RenderableType:
+def render(summary: Summary, citations: CitationStyle = CitationStyle.NUMBERS) -> RenderableType:
     """The summary as a Rich renderable (the caller's console prints it)."""
     ranks = {e.number: e.reference.rank for e in summary.references}
     parts: list[RenderableType] = [Text(clean(summary.topic.question), style="bold underline"), Text()]
@@ -97,7 +101,7 @@ def render(summary: Summary) -> RenderableType:
     return Group(*parts)
 
 
-def topics_table(rows: list[TopicRow]) -> RenderableType:
+def topics(rows: list[TopicRow]) -> RenderableType:
     """`lms topics` as a table."""
     from rich.table import Table
 
@@ -109,3 +113,38 @@ def topics_table(rows: list[TopicRow]) -> RenderableType:
     for r in rows:
         table.add_row(Text(clean(r.slug)), Text(clean(r.question)), str(r.claims), str(r.references))
     return table
+
+
+def detail(d: Detail) -> str:
+    """`lms show` on a terminal: the Markdown text (it reads well as it is)."""
+    from lms_cli.render import markdown
+
+    return markdown.detail(d)
+
+
+STATUS_STYLE = {
+    "verified": "green",
+    "mismatch": "yellow",
+    "not-found": "red",
+    "retracted": "bold red",
+    "unchecked": "dim",
+}
+
+
+def verify(results: Sequence[Result]) -> RenderableType:
+    """The verify results as a Rich table (service text is never read as markup)."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    from lms_cli.refs.verify import describe, summary_line
+    from lms_cli.render import clean
+
+    table = Table(box=None, header_style="bold")
+    table.add_column("Reference", no_wrap=True)
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Details")
+    for r in results:
+        table.add_row(Text(r.reference.id), Text(r.status.value, style=STATUS_STYLE[r.status.value]),
+                      Text(clean(describe(r))))
+    return Group(table, Text(), Text(summary_line(results)))
