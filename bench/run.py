@@ -188,8 +188,9 @@ def main() -> None:
             shutil.rmtree(OUT / "cache", ignore_errors=True)
             run(cmd, env, sample)
 
-        s = interleave(rounds, {"cold": step(cold_cmd, env), "yaml": step(yaml_cmd, env), "first": first,
-                                "touched": touched})
+        s = interleave(
+            rounds, {"cold": step(cold_cmd, env), "yaml": step(yaml_cmd, env), "first": first, "touched": touched}
+        )
         warm = interleave(args.runs, {"warm": step(warm_cmd, env), "floor": step(FLOOR, env)})
         s.update(warm)
         cold_ratio = s["cold"].median / s["yaml"].median
@@ -199,16 +200,21 @@ def main() -> None:
         print(f"cold (--no-cache)       {ms(s['cold'].median)}   peak {mib(s['cold'].peak)}")
         print(f"yaml.load CSafeLoader   {ms(s['yaml'].median)}   cold / yaml    {verdict(cold_ratio, 1.3, judged)}")
         print(f"first run, fills cache  {ms(s['first'].median)}   peak {mib(s['first'].peak)}")
-        print(f"one file edited         {ms(s['touched'].median)}   peak {mib(s['touched'].peak)}"
-              f"   edited / cold  {verdict(touched_ratio, 0.2, judged)}")
-        print(f"warm cache              {ms(s['warm'].median)}   peak {mib(s['warm'].peak)}"
-              f"   warm / floor   {verdict(warm_ratio, 1.5, judged)}")
+        print(
+            f"one file edited         {ms(s['touched'].median)}   peak {mib(s['touched'].peak)}"
+            f"   edited / cold  {verdict(touched_ratio, 0.2, judged)}"
+        )
+        print(
+            f"warm cache              {ms(s['warm'].median)}   peak {mib(s['warm'].peak)}"
+            f"   warm / floor   {verdict(warm_ratio, 1.5, judged)}"
+        )
         print(f"import floor            {ms(s['floor'].median)}")
         names = ("cold", "yaml", "first", "touched", "warm", "floor")
         growth[claims] = {name: s[name].median for name in names}
         growth[claims].update({f"{name}_peak_bytes": float(s[name].peak) for name in names})
-        growth[claims].update({"cold_over_yaml": cold_ratio, "touched_over_cold": touched_ratio,
-                               "warm_over_floor": warm_ratio})
+        growth[claims].update(
+            {"cold_over_yaml": cold_ratio, "touched_over_cold": touched_ratio, "warm_over_floor": warm_ratio}
+        )
     results["sizes"] = growth
 
     if len(sizes) > 1:

@@ -33,12 +33,44 @@ _VOCABULARY = (
 )
 _WORDS = _VOCABULARY.split()
 _SECTIONS = ("answer", "key-point", "key-point", "key-point", "advance", "implication", "implication")
-_DESIGNS = ("guideline", "meta-analysis", "rct", "prospective", "retrospective", "case-series", "review",
-            "expert-opinion")
-_JOURNALS = ("Lancet Oncol", "J Clin Oncol", "Ann Oncol", "Cancer", "Gynecol Oncol", "Eur J Cancer",
-             "Ann Surg Oncol", "Clin Sarcoma Res")
-_SURNAMES = ("Judson", "Pautier", "Italiano", "Gladdy", "Singer", "Demetri", "Blay", "Casali",
-             "Gronchi", "Verweij", "Hensley", "Maki", "Tap", "Jones", "Benjamin", "Bui")
+_DESIGNS = (
+    "guideline",
+    "meta-analysis",
+    "rct",
+    "prospective",
+    "retrospective",
+    "case-series",
+    "review",
+    "expert-opinion",
+)
+_JOURNALS = (
+    "Lancet Oncol",
+    "J Clin Oncol",
+    "Ann Oncol",
+    "Cancer",
+    "Gynecol Oncol",
+    "Eur J Cancer",
+    "Ann Surg Oncol",
+    "Clin Sarcoma Res",
+)
+_SURNAMES = (
+    "Judson",
+    "Pautier",
+    "Italiano",
+    "Gladdy",
+    "Singer",
+    "Demetri",
+    "Blay",
+    "Casali",
+    "Gronchi",
+    "Verweij",
+    "Hensley",
+    "Maki",
+    "Tap",
+    "Jones",
+    "Benjamin",
+    "Bui",
+)
 
 
 def _words(rng: random.Random, low: int, high: int) -> str:
@@ -91,8 +123,10 @@ def generate(directory: Path, claims: int, seed: int = 6) -> list[Path]:
         )
     by_file_refs: list[list[str]] = [[] for _ in range(files)]
     for r in range(references):
-        authors = [f"{rng.choice(_SURNAMES)} {rng.choice('ABCDEFGHJKLMNPRS')}{rng.choice('ABCDJKLMR')}"
-                   for _ in range(rng.choice((3, 6)))]
+        authors = [
+            f"{rng.choice(_SURNAMES)} {rng.choice('ABCDEFGHJKLMNPRS')}{rng.choice('ABCDJKLMR')}"
+            for _ in range(rng.choice((3, 6)))
+        ]
         if rng.random() < 0.7:
             authors.append("et al.")
         findings = "\n".join(f"      - {_q(_words(rng, 60, 160))}" for _ in range(rng.randint(1, 4)))

@@ -34,8 +34,9 @@ def replacing(path: Path, *, durable: bool = True, keep_mode: bool = True) -> It
             umask = os.umask(0)
             os.umask(umask)
             mode = 0o666 & ~umask
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}." if keep_mode else f"{path.name}.", suffix=".tmp",
-                                dir=path.parent)
+    fd, name = tempfile.mkstemp(
+        prefix=f".{path.name}." if keep_mode else f"{path.name}.", suffix=".tmp", dir=path.parent
+    )
     os.close(fd)
     tmp: str | None = name
     try:

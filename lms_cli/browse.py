@@ -11,6 +11,8 @@ from lms_cli.model import Claim, EvidenceBase, Reference, Topic
 
 
 class TopicRow(NamedTuple):
+    """One row of `lms topics`: a topic and how many claims and references it has."""
+
     slug: str
     title: str
     question: str
@@ -38,6 +40,7 @@ class Detail:
 
 
 def detail(base: EvidenceBase, item_id: str) -> Detail:
+    """One topic, claim or reference by id, with what cites it or what it cites."""
     refs = base.reference_map()
     if (topic := base.topic(item_id)) is not None:
         return Detail(topic, tuple(c for c in base.claims if item_id in c.topics), ())

@@ -95,6 +95,7 @@ def page_range(pages: str) -> tuple[str, str | None]:
 
 
 def full_pages(pages: str) -> str:
+    """A page range with elided end pages written out (1044-54 -> 1044-1054)."""
     first, last = page_range(pages)
     return f"{first}-{last}" if last else first
 
@@ -172,6 +173,7 @@ def bibtex_title(title: str) -> str:
 
 
 def bibtex_name(name: str) -> str:
+    """An author as BibTeX wants it: 'Surname, Initials' (a name that is not personal, in braces)."""
     parts = split_name(name)
     if "literal" in parts:
         return "{" + tex(parts["literal"]) + "}"
@@ -208,6 +210,7 @@ def bibtex_entry(ref: Reference) -> str:
 
 
 def bibtex(refs: Sequence[Reference]) -> str:
+    """References as BibTeX @article entries, keyed by citation key."""
     return "\n".join(bibtex_entry(r) for r in refs)
 
 
@@ -252,6 +255,7 @@ def ris_record(ref: Reference) -> str:
 
 
 def ris(refs: Sequence[Reference]) -> str:
+    """References as RIS records (CRLF line ends)."""
     return RIS_EOL.join(ris_record(r) for r in refs)
 
 
@@ -295,6 +299,7 @@ def csl_item(ref: Reference) -> dict[str, Any]:
 
 
 def csl_json(refs: Sequence[Reference]) -> str:
+    """References as CSL-JSON items (lms's own fields under `custom`)."""
     import json  # only `lms cite` needs it: `lms ask` starts faster without
 
     return json.dumps([csl_item(r) for r in refs], ensure_ascii=False, indent=2) + "\n"

@@ -7,7 +7,9 @@ Hierarchy::
     ├── NoResultsError          the filters left no claim                     (exit 1)
     ├── EvidenceError           invalid evidence or spec files, all problems  (exit 3)
     ├── OutputError             a file that cannot be written                 (exit 5)
-    └── ServiceError            a bibliographic service failed                (exit 4)
+    ├── ServiceError            a bibliographic service failed                (exit 4)
+    └── Findings                the output itself is the message: e.g. mismatches were
+                                found (exit 1, nothing more printed)
 
 Only the ``lms_cli.cli`` package turns these into text on stderr and an exit code.
 """
@@ -88,3 +90,15 @@ class EvidenceError(LmsError):
         head = f"{count} problem{'s' if count != 1 else ''} in the evidence"
         body = "\n".join(str(p) for p in self.problems)
         super().__init__(f"{head}:\n{body}", hint)
+
+
+class Findings(LmsError):
+    """The command worked and its output says what it found (e.g. reference mismatches): exit 1.
+
+    Nothing more is printed: the output is the message.
+    """
+
+    exit_code = ExitCode.NO_RESULTS
+
+    def __init__(self) -> None:
+        super().__init__("")

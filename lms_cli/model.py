@@ -271,6 +271,8 @@ class Selection(NamedTuple):
 
 
 class CitedClaim(NamedTuple):
+    """A claim as shown: its rank badge and its citation numbers."""
+
     claim: Claim
     rank: Rank
     numbers: tuple[int, ...]
@@ -289,6 +291,8 @@ class SummarySection(NamedTuple):
 
 
 class NumberedReference(NamedTuple):
+    """A reference with the number it is cited by."""
+
     number: int
     reference: Reference
 

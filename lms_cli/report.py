@@ -70,6 +70,8 @@ class SectionSpec:
 
 @dataclass(frozen=True, slots=True)
 class ReportSpec:
+    """A parsed report spec: title, byline, date and sections."""
+
     path: str
     title: str
     sections: tuple[SectionSpec, ...]
@@ -158,16 +160,20 @@ _SECTION: dict[str, tuple[Callable[[Any], Any], bool]] = {
 
 
 def _fields(
-    item: yamlsafe.LMap, schema: dict[str, tuple[Callable[[Any], Any], bool]], what: str,
-    path: str, problems: list[Problem],
+    item: yamlsafe.LMap,
+    schema: dict[str, tuple[Callable[[Any], Any], bool]],
+    what: str,
+    path: str,
+    problems: list[Problem],
 ) -> dict[str, Any] | None:
     """Check one mapping against a schema; None when any field is wrong."""
     out: dict[str, Any] = {}
     ok = True
     for key, value in item.items():
         if key not in schema:
-            problems.append(Problem(path, *item.key_pos[key], f"unknown field {key!r} in {what}"
-                                    f"{did_you_mean(key, schema)}"))
+            problems.append(
+                Problem(path, *item.key_pos[key], f"unknown field {key!r} in {what}{did_you_mean(key, schema)}")
+            )
             ok = False
             continue
         try:
@@ -202,21 +208,27 @@ def parse_spec(data: bytes, path: str) -> ReportSpec:
     if isinstance(items, yamlsafe.LList) and items:
         for i, item in enumerate(items):
             if not isinstance(item, yamlsafe.LMap):
-                problems.append(Problem(path, *items.item_pos[i],
-                                        f"each section must be a mapping with a topic, not {kind_of(item)}"))
+                problems.append(
+                    Problem(
+                        path, *items.item_pos[i], f"each section must be a mapping with a topic, not {kind_of(item)}"
+                    )
+                )
                 continue
             fields = _fields(item, _SECTION, f"section {i + 1}", path, problems)
             if fields is not None:
                 filters = Filters(fields.get("min_rank"), fields.get("since"), fields.get("population"))
-                specs.append(SectionSpec(fields["topic"], fields.get("heading"), fields.get("intro"),
-                                         filters, item.val_pos["topic"]))
+                specs.append(
+                    SectionSpec(
+                        fields["topic"], fields.get("heading"), fields.get("intro"), filters, item.val_pos["topic"]
+                    )
+                )
     elif "sections" in root:
-        problems.append(Problem(path, *root.val_pos["sections"],
-                                "field 'sections' must be a non-empty list of sections"))
+        problems.append(
+            Problem(path, *root.val_pos["sections"], "field 'sections' must be a non-empty list of sections")
+        )
     if problems or top is None:
         raise SpecError(problems)
-    return ReportSpec(path, top["title"], tuple(specs), top.get("subtitle"), top.get("author", ()),
-                      top.get("date"))
+    return ReportSpec(path, top["title"], tuple(specs), top.get("subtitle"), top.get("author", ()), top.get("date"))
 
 
 # --- composition ------------------------------------------------------------------------------
@@ -226,8 +238,10 @@ def _empty_note(removed: tuple[str, int] | None) -> str:
     if removed is None:
         return "No claims on this topic in the evidence base."
     name, count = removed
-    return (f"No claims left after the filters: {name.removeprefix('--')} removed the last "
-            f"{count} claim{'s' if count != 1 else ''}.")
+    return (
+        f"No claims left after the filters: {name.removeprefix('--')} removed the last "
+        f"{count} claim{'s' if count != 1 else ''}."
+    )
 
 
 def compose_report(spec: ReportSpec, base: EvidenceBase, today: dt.date) -> Report:
@@ -252,8 +266,17 @@ def compose_report(spec: ReportSpec, base: EvidenceBase, today: dt.date) -> Repo
         claims = [c for c in base.claims if s.topic in c.topics]
         kept, removed, hidden = filter_claims(claims, refs, s.filters)
         parts = sections(Selection(topic, tuple(kept)), numbering) if kept else ()
-        out.append(ReportSection(topic, s.heading or topic.title, s.intro, s.filters, parts,
-                                 None if kept else _empty_note(removed), hidden))
+        out.append(
+            ReportSection(
+                topic,
+                s.heading or topic.title,
+                s.intro,
+                s.filters,
+                parts,
+                None if kept else _empty_note(removed),
+                hidden,
+            )
+        )
     numbered = numbering.references()
     reviewed = [c.claim.reviewed for s in out for p in s.parts for c in p.claims if c.claim.reviewed]
     return Report(

@@ -53,8 +53,9 @@ def filter_claims(
     population, min_rank, since = filters.population, filters.min_rank, filters.since
     steps: list[tuple[str, Callable[[Claim], bool], Callable[[Reference], bool]]] = []
     if population is not None:
-        steps.append((f"--population {population.value}",
-                      lambda c: c.population in (Population.ALL, population), lambda r: True))
+        steps.append(
+            (f"--population {population.value}", lambda c: c.population in (Population.ALL, population), lambda r: True)
+        )
     if min_rank is not None:
         steps.append((f"--min-rank {min_rank.value}", lambda c: True, lambda r: r.rank.at_least(min_rank)))
     if since is not None:

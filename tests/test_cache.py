@@ -105,7 +105,8 @@ def test_rows_round_trip_every_bundled_file() -> None:
         back = decode(encode(items), str(path))
         assert back == items
         assert where(EvidenceBase(tuple(back.topics), tuple(back.references), tuple(back.claims))) == where(
-            EvidenceBase(tuple(items.topics), tuple(items.references), tuple(items.claims)))
+            EvidenceBase(tuple(items.topics), tuple(items.references), tuple(items.claims))
+        )
         assert back.refs_used == items.refs_used
 
 
@@ -147,7 +148,7 @@ def test_one_changed_file_is_parsed_alone(tmp_path: Path) -> None:
     directory = synthetic(tmp_path)
     cache = at_rest(tmp_path / "cache")
     load.load([directory], cache=cache)
-    edit(directory / "f005.yaml", "statement: \"", "statement: \"Edited. ")
+    edit(directory / "f005.yaml", 'statement: "', 'statement: "Edited. ')
     changed = load.load([directory], cache=cache, topic=synth.topic_slug(5))
     assert stats(cache) == (1, 29, False)
     assert cache.stats.written
@@ -164,9 +165,11 @@ def test_added_and_removed_files(tmp_path: Path) -> None:
     directory = synthetic(tmp_path)
     cache = at_rest(tmp_path / "cache")
     load.load([directory], cache=cache)
-    extra = write(directory / "f015b.yaml",
-                  "claims:\n  - id: extra-claim\n    topics: [synthetic-topic-01]\n    section: advance\n"
-                  "    statement: An added claim.\n    cites: [ref000001]\n")
+    extra = write(
+        directory / "f015b.yaml",
+        "claims:\n  - id: extra-claim\n    topics: [synthetic-topic-01]\n    section: advance\n"
+        "    statement: An added claim.\n    cites: [ref000001]\n",
+    )
     with_extra = load.load([directory], cache=cache)
     assert stats(cache) == (1, 30, False)
     assert with_extra == load.load([directory])  # in path order, not in order of arrival
@@ -197,7 +200,7 @@ def test_an_edit_keeping_size_and_mtime_is_still_seen(tmp_path: Path) -> None:
     before = path.stat()
     text = path.read_text(encoding="utf-8")
     at = text.index('statement: "') + len('statement: "')
-    path.write_text(text[:at] + ("Q" if text[at] != "Q" else "R") + text[at + 1:], encoding="utf-8")
+    path.write_text(text[:at] + ("Q" if text[at] != "Q" else "R") + text[at + 1 :], encoding="utf-8")
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert path.stat().st_size == before.st_size
     changed = load.load([directory], cache=cache)
@@ -239,11 +242,13 @@ def test_cross_file_errors_are_found_with_a_warm_cache(tmp_path: Path) -> None:
     cache = at_rest(tmp_path / "cache")
     load.load([directory], cache=cache)
     # a new file citing an unknown reference, redefining an id and naming an unknown topic
-    write(directory / "zz.yaml",
-          "references:\n  - id: claim0000003\n    design: rct\n    authors: [A B]\n    title: T\n"
-          "    journal: J\n    year: 2020\n    pmid: \"123\"\n"
-          "claims:\n  - id: z1\n    topics: [synthetic-topic-99]\n    section: answer\n    statement: S.\n"
-          "    cites: [ref999999]\n")
+    write(
+        directory / "zz.yaml",
+        "references:\n  - id: claim0000003\n    design: rct\n    authors: [A B]\n    title: T\n"
+        '    journal: J\n    year: 2020\n    pmid: "123"\n'
+        "claims:\n  - id: z1\n    topics: [synthetic-topic-99]\n    section: answer\n    statement: S.\n"
+        "    cites: [ref999999]\n",
+    )
     cached = messages([directory], cache)
     assert cached == messages([directory])
     assert any("duplicate id 'claim0000003' (reference); first defined at" in m for m in cached)
@@ -318,8 +323,9 @@ def _damage(snapshot: Path, how: str) -> None:
         conn.close()
 
 
-@pytest.mark.parametrize("how", ["garbage", "truncated", "empty", "foreign", "old-format", "other-key",
-                                 "bad-rows", "missing-table"])
+@pytest.mark.parametrize(
+    "how", ["garbage", "truncated", "empty", "foreign", "old-format", "other-key", "bad-rows", "missing-table"]
+)
 def test_a_damaged_or_foreign_cache_is_ignored_and_rebuilt(tmp_path: Path, how: str) -> None:
     directory = synthetic(tmp_path)
     cache = at_rest(tmp_path / "cache")
@@ -345,7 +351,7 @@ def test_leftover_temporary_files_do_not_matter(tmp_path: Path) -> None:
     stale = write(cache_dir / f"{snapshot.name}.dead.tmp", "half a snapshot")
     os.utime(stale, (time.time() - 7200, time.time() - 7200))
     recent = write(cache_dir / f"{snapshot.name}.busy.tmp", "another writer, still writing")
-    edit(directory / "f001.yaml", "statement: \"", "statement: \"Changed. ")
+    edit(directory / "f001.yaml", 'statement: "', 'statement: "Changed. ')
     assert load.load([directory], cache=cache) == load.load([directory])
     assert not stale.exists()  # its writer is long gone
     assert recent.exists()
@@ -386,9 +392,19 @@ def test_concurrent_loads_never_leave_a_broken_cache(tmp_path: Path) -> None:
     cache_dir = tmp_path / "cache"
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", _WORKER, str(directory), str(cache_dir), str(directory / f"f{n:03d}.yaml"),
-             str(len(expected.claims))],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-c",
+                _WORKER,
+                str(directory),
+                str(cache_dir),
+                str(directory / f"f{n:03d}.yaml"),
+                str(len(expected.claims)),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for n in (2, 11, 17, 23)
     ]
@@ -415,15 +431,16 @@ def test_a_writer_that_lost_the_race_leaves_the_winner_alone(tmp_path: Path) -> 
     key = mine.key([directory], load.MAX_FILE_BYTES)
     stale = _Snapshot.open(mine.path_for(key), key)  # what a slow load read at its start
     assert stale is not None
-    edit(directory / "f003.yaml", "statement: \"", "statement: \"Theirs. ")
+    edit(directory / "f003.yaml", 'statement: "', 'statement: "Theirs. ')
     load.load([directory], cache=theirs)  # meanwhile another process stored a newer snapshot
     assert theirs.stats.written
     try:
-        edit(directory / "f004.yaml", "statement: \"", "statement: \"Mine. ")
+        edit(directory / "f004.yaml", 'statement: "', 'statement: "Mine. ')
         files, problems = load.listing([directory])
         # the slow load finishes: its answer is right, but it does not overwrite the newer snapshot
-        assert mine._load(stale, key, mine.path_for(key), files, problems, load.MAX_FILE_BYTES, None, 1) == \
-            load.load([directory])
+        assert mine._load(stale, key, mine.path_for(key), files, problems, load.MAX_FILE_BYTES, None, 1) == load.load(
+            [directory]
+        )
         assert mine.stats.write_error == "the cache changed while this load ran; left to the other writer"
     finally:
         stale.close()
@@ -485,7 +502,10 @@ def test_every_field_of_the_table_survives_the_cache(tmp_path: Path) -> None:
     plain = load.load([directory])
     fields = {kind: set(spec) for kind, spec in load.SCHEMA.items()}
     items: dict[str, Topic | Reference | Claim] = {
-        "topics": plain.topics[0], "references": plain.references[0], "claims": plain.claims[0]}
+        "topics": plain.topics[0],
+        "references": plain.references[0],
+        "claims": plain.claims[0],
+    }
     for kind, item in items.items():
         defaults = type(item)._field_defaults
         unset = {name for name in fields[kind] if name in defaults and getattr(item, name) == defaults[name]}

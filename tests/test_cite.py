@@ -35,16 +35,27 @@ from tests.conftest import BASE, DATA
 
 def ref(**kw: object) -> Reference:
     fields: dict[str, object] = {
-        "id": "x", "design": Rank.RCT, "authors": ("Alpha A",), "title": "A title",
-        "journal": "Lancet Oncol", "year": 2020,
+        "id": "x",
+        "design": Rank.RCT,
+        "authors": ("Alpha A",),
+        "title": "A title",
+        "journal": "Lancet Oncol",
+        "year": 2020,
     }
     fields.update(kw)
     return Reference(**fields)  # type: ignore[arg-type]
 
 
 def test_full_reference() -> None:
-    r = ref(authors=("Gladdy RA", "Qin LX"), volume="20", issue="6", pages="1851-1857",
-            doi="10.1245/x", pmid="23354568", pmcid="PMC3657306")
+    r = ref(
+        authors=("Gladdy RA", "Qin LX"),
+        volume="20",
+        issue="6",
+        pages="1851-1857",
+        doi="10.1245/x",
+        pmid="23354568",
+        pmcid="PMC3657306",
+    )
     assert vancouver(r) == (
         "Gladdy RA, Qin LX. A title. Lancet Oncol. 2020;20(6):1851-1857. doi:10.1245/x. "
         "PMID: 23354568. PMCID: PMC3657306."
@@ -68,32 +79,39 @@ def test_missing_parts_are_left_out() -> None:
 
 def test_title_punctuation_is_not_doubled() -> None:
     assert vancouver(ref(title="Is it one disease?", pmid="1")).startswith("Alpha A. Is it one disease? Lancet")
-    assert vancouver(ref(journal="Medicine (Baltimore)", pmid="1")) .startswith(
-        "Alpha A. A title. Medicine (Baltimore). 2020.")
+    assert vancouver(ref(journal="Medicine (Baltimore)", pmid="1")).startswith(
+        "Alpha A. A title. Medicine (Baltimore). 2020."
+    )
 
 
 # --- shared pieces -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("pages", "expected"), [
-    ("415-23", ("415", "423")),
-    ("1044-54", ("1044", "1054")),
-    ("1851-1857", ("1851", "1857")),
-    ("99-101", ("99", "101")),
-    ("S12-5", ("S12", "S15")),
-    ("e0598", ("e0598", None)),
-])
+@pytest.mark.parametrize(
+    ("pages", "expected"),
+    [
+        ("415-23", ("415", "423")),
+        ("1044-54", ("1044", "1054")),
+        ("1851-1857", ("1851", "1857")),
+        ("99-101", ("99", "101")),
+        ("S12-5", ("S12", "S15")),
+        ("e0598", ("e0598", None)),
+    ],
+)
 def test_page_range_writes_out_elided_pages(pages: str, expected: tuple[str, str | None]) -> None:
     assert page_range(pages) == expected
 
 
-@pytest.mark.parametrize(("name", "parts"), [
-    ("Gladdy RA", {"family": "Gladdy", "given": "R. A."}),
-    ("van der Graaf WTA", {"family": "van der Graaf", "given": "W. T. A."}),
-    ("Piperno-Neumann S", {"family": "Piperno-Neumann", "given": "S."}),
-    ("Smith AB Jr", {"family": "Smith", "given": "A. B.", "suffix": "Jr"}),
-    ("ESMO Guidelines Committee", {"literal": "ESMO Guidelines Committee"}),
-])
+@pytest.mark.parametrize(
+    ("name", "parts"),
+    [
+        ("Gladdy RA", {"family": "Gladdy", "given": "R. A."}),
+        ("van der Graaf WTA", {"family": "van der Graaf", "given": "W. T. A."}),
+        ("Piperno-Neumann S", {"family": "Piperno-Neumann", "given": "S."}),
+        ("Smith AB Jr", {"family": "Smith", "given": "A. B.", "suffix": "Jr"}),
+        ("ESMO Guidelines Committee", {"literal": "ESMO Guidelines Committee"}),
+    ],
+)
 def test_split_name(name: str, parts: dict[str, str]) -> None:
     assert split_name(name) == parts
 
@@ -164,8 +182,7 @@ def test_bibtex_protects_capitals_and_escapes_tex() -> None:
 @pytest.mark.parametrize("refs", [fixture_refs, bundled_refs], ids=["fixture", "bundled"])
 def test_bibtex_parses_back(refs: Callable[[], tuple[Reference, ...]]) -> None:
     wanted = refs()
-    library = parse_string(
-        bibtex(wanted), append_middleware=[SeparateCoAuthors(), LatexDecodingMiddleware()])
+    library = parse_string(bibtex(wanted), append_middleware=[SeparateCoAuthors(), LatexDecodingMiddleware()])
     assert library.failed_blocks == []
     assert [e.key for e in library.entries] == [r.key for r in wanted]
     for entry, r in zip(library.entries, wanted, strict=True):
@@ -182,8 +199,7 @@ def test_bibtex_parses_back(refs: Callable[[], tuple[Reference, ...]]) -> None:
 
 def test_bibtex_text_round_trips_through_latex_decoding() -> None:
     title = "PD-1 & mTOR: 50% of LMS had_x #2 \u2014 \u201cquoted\u201d \u00c5ngstr\u00f6m $1 ~"
-    library = parse_string(
-        bibtex_entry(ref(title=title, pmid="12")), append_middleware=[LatexDecodingMiddleware()])
+    library = parse_string(bibtex_entry(ref(title=title, pmid="12")), append_middleware=[LatexDecodingMiddleware()])
     assert library.entries[0].fields_dict["title"].value.replace("{", "").replace("}", "") == title
 
 
@@ -216,8 +232,7 @@ def test_ris_record_exact() -> None:
 
 
 @pytest.mark.parametrize("refs", [fixture_refs, bundled_refs], ids=["fixture", "bundled"])
-def test_ris_is_crlf_with_ty_first_and_er_last_and_parses_back(
-        refs: Callable[[], tuple[Reference, ...]]) -> None:
+def test_ris_is_crlf_with_ty_first_and_er_last_and_parses_back(refs: Callable[[], tuple[Reference, ...]]) -> None:
     wanted = refs()
     text = ris(wanted)
     assert "\n" not in text.replace("\r\n", "")  # every line ends CRLF
@@ -252,9 +267,13 @@ def test_csl_item_exact() -> None:
         "id": "pmid:24618336",
         "type": "article-journal",
         "title": "Doxorubicin alone versus intensified doxorubicin plus ifosfamide for first-line treatment of "
-                 "advanced or metastatic soft-tissue sarcoma: a randomised controlled phase 3 trial",
-        "author": [{"family": "Judson", "given": "I."}, {"family": "Verweij", "given": "J."},
-                   {"family": "Gelderblom", "given": "H."}, {"literal": "others"}],
+        "advanced or metastatic soft-tissue sarcoma: a randomised controlled phase 3 trial",
+        "author": [
+            {"family": "Judson", "given": "I."},
+            {"family": "Verweij", "given": "J."},
+            {"family": "Gelderblom", "given": "H."},
+            {"literal": "others"},
+        ],
         "container-title": "Lancet Oncol",
         "container-title-short": "Lancet Oncol",
         "issued": {"date-parts": [[2014]]},

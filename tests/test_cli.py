@@ -40,10 +40,15 @@ def test_rich_format_shows_badges(invoke: Invoke, fixture_args: list[str]) -> No
 
 def test_json_with_long_claims_is_never_wrapped(invoke: Invoke, tmp_path: Path) -> None:
     long = "word " * 400 + "end."
-    write(tmp_path / "e.yaml", (BASE / "references.yaml").read_text() + (
-        "topics:\n  - {slug: t, title: T, question: Q?}\n"
-        f"claims:\n  - id: c\n    topics: [t]\n    section: answer\n    statement: {long}\n    cites: [judson2014]\n"
-    ))
+    write(
+        tmp_path / "e.yaml",
+        (BASE / "references.yaml").read_text()
+        + (
+            "topics:\n  - {slug: t, title: T, question: Q?}\n"
+            f"claims:\n  - id: c\n    topics: [t]\n    section: answer\n    statement: {long}\n"
+            "    cites: [judson2014]\n"
+        ),
+    )
     result = invoke("ask", "t", "--format", "json", "--no-bundled", "-e", str(tmp_path))
     assert result.exit_code == 0
     data = json.loads(result.stdout)
@@ -102,8 +107,10 @@ def test_filters_apply(invoke: Invoke, fixture_args: list[str]) -> None:
     data = json.loads(result.stdout)
     assert [r["id"] for r in data["references"]] == ["pautier2022"]
     assert data["query"] == {"topic": "first-line", "min_rank": None, "since": 2022, "population": "uterine"}
-    assert "- Filters: since 2022; population uterine" in invoke(
-        "ask", "first-line", "--since", "2022", "--population", "uterine", *fixture_args).stdout
+    assert (
+        "- Filters: since 2022; population uterine"
+        in invoke("ask", "first-line", "--since", "2022", "--population", "uterine", *fixture_args).stdout
+    )
 
 
 def test_invalid_evidence_exits_3_with_positions(invoke: Invoke, tmp_path: Path) -> None:

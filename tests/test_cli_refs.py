@@ -66,15 +66,31 @@ def http(server: HTTPServer) -> Iterator[HTTPServer]:
     server.clear()
     server.expect_request("/esummary.fcgi").respond_with_handler(esummary_handler)
     server.expect_request("/works/10.1200/JCO.2014.58.3781").respond_with_json(crossref_json("hensley2015"))
-    server.expect_request("/idconv/").respond_with_json({"status": "ok", "records": [
-        {"requested-id": "PMC3657306", "pmcid": "PMC3657306", "pmid": 23354568, "doi": "10.1245/s10434-013-2876-y"}]})
+    server.expect_request("/idconv/").respond_with_json(
+        {
+            "status": "ok",
+            "records": [
+                {
+                    "requested-id": "PMC3657306",
+                    "pmcid": "PMC3657306",
+                    "pmid": 23354568,
+                    "doi": "10.1245/s10434-013-2876-y",
+                }
+            ],
+        }
+    )
     yield server
     server.clear()
 
 
 def services(http: HTTPServer, email: str | None = "me@example.org") -> dict[str, str | None]:
-    return {"LMS_EUTILS_URL": http.url_for("/"), "LMS_CROSSREF_URL": http.url_for("/"),
-            "LMS_IDCONV_URL": http.url_for("/idconv/"), "LMS_EMAIL": email, "NCBI_API_KEY": None}
+    return {
+        "LMS_EUTILS_URL": http.url_for("/"),
+        "LMS_CROSSREF_URL": http.url_for("/"),
+        "LMS_IDCONV_URL": http.url_for("/idconv/"),
+        "LMS_EMAIL": email,
+        "NCBI_API_KEY": None,
+    }
 
 
 @pytest.fixture
@@ -90,12 +106,16 @@ def test_verify_fixture_base_all_verified(invoke: Invoke, fixture_args: list[str
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ""
     assert result.stdout.splitlines() == [
-        "# Reference check", "", "| reference | status | details |", "|---|---|---|",
+        "# Reference check",
+        "",
+        "| reference | status | details |",
+        "|---|---|---|",
         "| judson2014 | verified | PMID 24618336 matches PubMed |",
         "| pautier2022 | verified | PMID 35835135 matches PubMed |",
         "| gladdy2013 | verified | PMID 23354568 matches PubMed |",
         "| mizoshiri2018 | verified | PMID 29718861 matches PubMed |",
-        "", "4 references: 4 verified.",
+        "",
+        "4 references: 4 verified.",
     ]
     assert len(http.log) == 1  # four PMIDs, one ESummary request
 
@@ -103,8 +123,10 @@ def test_verify_fixture_base_all_verified(invoke: Invoke, fixture_args: list[str
 def test_verify_without_email_warns_once(invoke: Invoke, fixture_args: list[str], http: HTTPServer) -> None:
     result = invoke("refs", "verify", *fixture_args, env=services(http, email=None))
     assert result.exit_code == 0
-    assert result.stderr == ("Warning: LMS_EMAIL is not set; NCBI and Crossref ask for a contact address "
-                             "(export LMS_EMAIL=you@example.org).\n")
+    assert result.stderr == (
+        "Warning: LMS_EMAIL is not set; NCBI and Crossref ask for a contact address "
+        "(export LMS_EMAIL=you@example.org).\n"
+    )
     assert "email" not in http.log[0][0].args
 
 
@@ -116,13 +138,22 @@ def test_verify_json_reports_each_status(invoke: Invoke, mixed: list[str], http:
     assert data["schema_version"] == 1
     assert data["summary"] == {"verified": 2, "mismatch": 1, "not-found": 1, "retracted": 1, "unchecked": 0}
     statuses = {r["id"]: r["status"] for r in data["results"]}
-    assert statuses == {"judson2014": "mismatch", "doe2025": "verified", "roe2019": "retracted",
-                        "ghost2020": "not-found", "hensley2015": "verified"}
+    assert statuses == {
+        "judson2014": "mismatch",
+        "doe2025": "verified",
+        "roe2019": "retracted",
+        "ghost2020": "not-found",
+        "hensley2015": "verified",
+    }
     judson = data["results"][0]
-    assert judson["mismatches"] == [{
-        "field": "title", "ours": "Doxorubicin alone for [bold]sarcoma[/]",
-        "theirs": "Doxorubicin alone versus intensified doxorubicin plus ifosfamide for first-line treatment of "
-                  "advanced or metastatic soft-tissue sarcoma: a randomised controlled phase 3 trial"}]
+    assert judson["mismatches"] == [
+        {
+            "field": "title",
+            "ours": "Doxorubicin alone for [bold]sarcoma[/]",
+            "theirs": "Doxorubicin alone versus intensified doxorubicin plus ifosfamide for first-line treatment of "
+            "advanced or metastatic soft-tissue sarcoma: a randomised controlled phase 3 trial",
+        }
+    ]
     assert (judson["pmid"], judson["doi"]) == ("24618336", None)
     assert data["results"][3]["detail"] == "PubMed has no record for PMID 99999999"
     assert data["results"][4]["source"] == "Crossref"
@@ -142,8 +173,10 @@ def test_verify_offline_reads_the_cache_and_names_what_is_missing(
 ) -> None:
     offline = invoke("refs", "verify", "--offline", *fixture_args, env=services(http))
     assert offline.exit_code == ExitCode.NO_RESULTS
-    assert offline.stderr == ("Warning: offline, and nothing cached for 4 references: judson2014, pautier2022, "
-                              "gladdy2013, mizoshiri2018; run without --offline to check them.\n")
+    assert offline.stderr == (
+        "Warning: offline, and nothing cached for 4 references: judson2014, pautier2022, "
+        "gladdy2013, mizoshiri2018; run without --offline to check them.\n"
+    )
     assert "| judson2014 | unchecked | offline and PMID 24618336 is not cached |" in offline.stdout
     assert http.log == []
     assert invoke("refs", "verify", *fixture_args, env=services(http)).exit_code == 0
@@ -159,12 +192,19 @@ def test_verify_connection_refused_exits_4(invoke: Invoke, fixture_args: list[st
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     url = f"http://127.0.0.1:{port}/"
-    result = invoke("refs", "verify", *fixture_args,
-                    env={"LMS_EUTILS_URL": url, "LMS_CROSSREF_URL": url, "LMS_EMAIL": "me@example.org"})
+    result = invoke(
+        "refs",
+        "verify",
+        *fixture_args,
+        env={"LMS_EUTILS_URL": url, "LMS_CROSSREF_URL": url, "LMS_EMAIL": "me@example.org"},
+    )
     assert result.exit_code == ExitCode.SERVICE
     lines = result.stderr.splitlines()
-    assert re.fullmatch(rf"Error: 4 references could not be checked: PubMed could not be reached at "
-                        rf"{url}esummary.fcgi: .*\(after 2 attempts\)", lines[0])
+    assert re.fullmatch(
+        rf"Error: 4 references could not be checked: PubMed could not be reached at "
+        rf"{url}esummary.fcgi: .*\(after 2 attempts\)",
+        lines[0],
+    )
     assert lines[1].startswith("Hint: check the network")
     assert len(lines) == 2
     assert "| judson2014 | unchecked | PubMed could not be reached" in result.stdout
@@ -193,15 +233,16 @@ def test_bad_service_url_is_a_usage_error(invoke: Invoke, fixture_args: list[str
 def test_fetch_prints_entries_with_free_ids(invoke: Invoke, fixture_args: list[str], http: HTTPServer) -> None:
     result = invoke("refs", "fetch", "35835135", "PMC3657306", *fixture_args, env=services(http))
     assert result.exit_code == 0, result.stderr
-    assert result.stderr == ("Warning: the metadata does not tell the design of gladdy2013b: "
-                             "set it by hand (or pass --design RANK).\n")
+    assert result.stderr == (
+        "Warning: the metadata does not tell the design of gladdy2013b: set it by hand (or pass --design RANK).\n"
+    )
     lines = result.stdout.splitlines()
     assert lines[:4] == [
         "  - id: pautier2022b",  # pautier2022 is taken in the base
         "    design: rct  # guessed from the PubMed publication type 'Randomized Controlled Trial': check it",
         '    authors: ["Pautier P", "Italiano A", "Piperno-Neumann S", "Chevreau C", "Penel N", "Duffaud F"]',
         '    title: "Doxorubicin alone versus doxorubicin with trabectedin followed by trabectedin alone as '
-        'first-line therapy for metastatic or unresectable leiomyosarcoma (LMS-04): a randomised, multicentre, '
+        "first-line therapy for metastatic or unresectable leiomyosarcoma (LMS-04): a randomised, multicentre, "
         'open-label phase 3 trial"',
     ]
     assert '    journal: "Lancet Oncol"' in lines
@@ -219,8 +260,9 @@ def test_fetch_doi_from_crossref_warns_about_design(invoke: Invoke, http: HTTPSe
         "review, expert-opinion",
     ]
     assert '    journal: "JCO"  # from Crossref: check it is the NLM abbreviation' in result.stdout
-    assert result.stderr == ("Warning: the metadata does not tell the design of hensley2015b: "
-                             "set it by hand (or pass --design RANK).\n")
+    assert result.stderr == (
+        "Warning: the metadata does not tell the design of hensley2015b: set it by hand (or pass --design RANK).\n"
+    )
 
 
 def test_fetch_unknown_or_malformed_ids(invoke: Invoke, fixture_args: list[str], http: HTTPServer) -> None:
@@ -249,8 +291,10 @@ def test_add_appends_and_refuses_a_second_time(
     assert first.exit_code == 0, first.stderr
     assert first.stdout == f"Added doe2025 (PMID 39990001) to {target}\n"
     text = target.read_text()
-    assert text.startswith("# my additions\ntopics:\n  - {slug: extra, title: E, question: E?}\n\nreferences:\n"
-                           "  - id: doe2025\n    design: review  # guessed")
+    assert text.startswith(
+        "# my additions\ntopics:\n  - {slug: extra, title: E, question: E?}\n\nreferences:\n"
+        "  - id: doe2025\n    design: review  # guessed"
+    )
     assert '"Loss of ATRX and DAXX in uterine leiomyosarcoma & its precursors: a synthetic record"' in text
     valid = invoke("validate", *fixture_args, "-e", str(target))
     assert valid.exit_code == 0 and valid.stdout.startswith("OK: 3 topics, 5 references")
@@ -268,8 +312,9 @@ def test_add_refuses_papers_and_ids_already_in_the_base(
     same_paper = invoke("refs", "add", "PMC3657306", "--to", str(target), *fixture_args, env=services(http))
     assert same_paper.exit_code == ExitCode.INVALID_EVIDENCE
     assert "reference 'gladdy2013' already has PMID 23354568" in same_paper.stderr
-    same_id = invoke("refs", "add", "39990001", "--id", "gladdy2013", "--to", str(target), *fixture_args,
-                     env=services(http))
+    same_id = invoke(
+        "refs", "add", "39990001", "--id", "gladdy2013", "--to", str(target), *fixture_args, env=services(http)
+    )
     assert same_id.exit_code == ExitCode.INVALID_EVIDENCE
     assert "reference 'gladdy2013' already has id gladdy2013" in same_id.stderr
     assert not target.exists()
@@ -277,13 +322,36 @@ def test_add_refuses_papers_and_ids_already_in_the_base(
 
 def test_add_with_design_and_id(invoke: Invoke, http: HTTPServer, tmp_path: Path) -> None:
     target = tmp_path / "new.yaml"
-    no_design = invoke("refs", "add", "10.1200/JCO.2014.58.3781", "--to", str(target), "--no-bundled", "-e",
-                       str(BASE), env=services(http))
+    no_design = invoke(
+        "refs",
+        "add",
+        "10.1200/JCO.2014.58.3781",
+        "--to",
+        str(target),
+        "--no-bundled",
+        "-e",
+        str(BASE),
+        env=services(http),
+    )
     assert no_design.exit_code == ExitCode.USAGE
-    assert no_design.stderr == ("Error: the design of hensley2015 cannot be told from its metadata\n"
-                                "Hint: give it with --design RANK\n")
-    ok = invoke("refs", "add", "10.1200/JCO.2014.58.3781", "--design", "rct", "--id", "gog0250", "--to", str(target),
-                "--no-bundled", "-e", str(BASE), env=services(http))
+    assert no_design.stderr == (
+        "Error: the design of hensley2015 cannot be told from its metadata\nHint: give it with --design RANK\n"
+    )
+    ok = invoke(
+        "refs",
+        "add",
+        "10.1200/JCO.2014.58.3781",
+        "--design",
+        "rct",
+        "--id",
+        "gog0250",
+        "--to",
+        str(target),
+        "--no-bundled",
+        "-e",
+        str(BASE),
+        env=services(http),
+    )
     assert ok.exit_code == 0, ok.stderr
     assert target.read_text().startswith("references:\n  - id: gog0250\n    design: rct\n")
     two = invoke("refs", "add", "1", "2", "--id", "x", "--to", str(target), env=services(http))

@@ -33,8 +33,11 @@ def leftovers(folder: Path) -> list[str]:
 
 
 def test_report_golden_markdown_json_and_pandoc(invoke: Invoke, fixture_args: list[str]) -> None:
-    for extra, name in (([], "report.md"), (["--format", "json"], "report.json"),
-                        (["--citations", "pandoc"], "report-pandoc.md")):
+    for extra, name in (
+        ([], "report.md"),
+        (["--format", "json"], "report.json"),
+        (["--citations", "pandoc"], "report-pandoc.md"),
+    ):
         result = invoke("report", str(SPEC), *extra, *fixture_args)
         assert (result.exit_code, result.stderr) == (0, ""), result.stderr
         assert result.stdout == golden(name)
@@ -51,8 +54,7 @@ def test_report_output_file_is_written_whole(invoke: Invoke, fixture_args: list[
     assert out.stat().st_mode & 0o777 == 0o666 & ~umask  # not the 0600 of a temporary file
 
 
-def test_report_replaces_an_old_file_keeping_its_mode(invoke: Invoke, fixture_args: list[str],
-                                                       tmp_path: Path) -> None:
+def test_report_replaces_an_old_file_keeping_its_mode(invoke: Invoke, fixture_args: list[str], tmp_path: Path) -> None:
     out = write(tmp_path / "report.md", "old\n")
     out.chmod(0o640)
     assert invoke("report", str(SPEC), "-o", str(out), *fixture_args).exit_code == 0
@@ -75,19 +77,19 @@ def test_failed_report_leaves_the_old_file_intact(invoke: Invoke, fixture_args: 
     assert leftovers(tmp_path) == []
 
 
-def test_unwritable_output_exits_5_and_leaves_nothing(invoke: Invoke, fixture_args: list[str],
-                                                      tmp_path: Path) -> None:
+def test_unwritable_output_exits_5_and_leaves_nothing(invoke: Invoke, fixture_args: list[str], tmp_path: Path) -> None:
     missing = tmp_path / "no-such-folder" / "report.md"
     result = invoke("report", str(SPEC), "-o", str(missing), *fixture_args)
     assert result.exit_code == ExitCode.OUTPUT
     assert result.stdout == ""
-    assert result.stderr == (f"Error: cannot write {missing}: No such file or directory\n"
-                             "Hint: check that the folder exists and is writable; any old file is unchanged\n")
+    assert result.stderr == (
+        f"Error: cannot write {missing}: No such file or directory\n"
+        "Hint: check that the folder exists and is writable; any old file is unchanged\n"
+    )
     assert not missing.parent.exists()
 
 
-def test_a_failed_rename_removes_the_temporary_file(invoke: Invoke, fixture_args: list[str],
-                                                    tmp_path: Path) -> None:
+def test_a_failed_rename_removes_the_temporary_file(invoke: Invoke, fixture_args: list[str], tmp_path: Path) -> None:
     target = tmp_path / "taken"
     write(target / "keep.txt", "mine\n")  # a directory cannot be replaced by a file
     result = invoke("report", str(SPEC), "-o", str(target), *fixture_args)
@@ -109,8 +111,7 @@ def test_report_date_from_source_date_epoch(invoke: Invoke, fixture_args: list[s
     assert dated.stdout == golden("report.md")  # the spec's date wins
 
 
-def test_report_spec_problems_exit_3_with_positions(invoke: Invoke, fixture_args: list[str],
-                                                    tmp_path: Path) -> None:
+def test_report_spec_problems_exit_3_with_positions(invoke: Invoke, fixture_args: list[str], tmp_path: Path) -> None:
     spec = write(tmp_path / "s.yaml", "title: T\nsection:\n  - topic: first-line\n")
     result = invoke("report", str(spec), *fixture_args)
     assert result.exit_code == ExitCode.INVALID_EVIDENCE
@@ -176,8 +177,7 @@ def test_cite_every_format_keys_by_pmid(invoke: Invoke, fixture_args: list[str],
 
 def test_cite_all_and_filters(invoke: Invoke, fixture_args: list[str]) -> None:
     everything = json.loads(invoke("cite", "--all", "-f", "csl-json", *fixture_args).stdout)
-    assert [i["custom"]["lms_id"] for i in everything] == ["judson2014", "pautier2022", "gladdy2013",
-                                                          "mizoshiri2018"]
+    assert [i["custom"]["lms_id"] for i in everything] == ["judson2014", "pautier2022", "gladdy2013", "mizoshiri2018"]
     rct = json.loads(invoke("cite", "--all", "--min-rank", "rct", "-f", "csl-json", *fixture_args).stdout)
     assert [i["id"] for i in rct] == ["pmid:24618336", "pmid:35835135"]
     ris = invoke("cite", "--all", "-f", "ris", *fixture_args).stdout_bytes
@@ -186,18 +186,34 @@ def test_cite_all_and_filters(invoke: Invoke, fixture_args: list[str]) -> None:
     assert ris.count(b"\n") == ris.count(b"\r\n")
 
 
-@pytest.mark.parametrize(("args", "code", "stderr"), [
-    ([], ExitCode.USAGE, "Error: give a TOPIC or --all\nHint: run `lms topics` to list topics\n"),
-    (["first-line", "--all"], ExitCode.USAGE,
-     "Error: give a TOPIC or --all, not both\nHint: run `lms topics` to list topics\n"),
-    (["--all", "--population", "uterine"], ExitCode.USAGE,
-     "Error: --population selects claims: use it with a TOPIC, not --all\n"),
-    (["--all", "--since", "2100"], ExitCode.NO_RESULTS,
-     "Error: no references left after the filters\nHint: relax --min-rank or --since\n"),
-    (["recurrence", "--min-rank", "rct"], ExitCode.NO_RESULTS,
-     "Error: no claims left for 'recurrence': --min-rank rct removed the last 2 claims\nHint: relax that filter\n"),
-    (["zebra"], ExitCode.USAGE, "Error: no topic matches 'zebra'\nHint: run `lms topics` to list them\n"),
-])
+@pytest.mark.parametrize(
+    ("args", "code", "stderr"),
+    [
+        ([], ExitCode.USAGE, "Error: give a TOPIC or --all\nHint: run `lms topics` to list topics\n"),
+        (
+            ["first-line", "--all"],
+            ExitCode.USAGE,
+            "Error: give a TOPIC or --all, not both\nHint: run `lms topics` to list topics\n",
+        ),
+        (
+            ["--all", "--population", "uterine"],
+            ExitCode.USAGE,
+            "Error: --population selects claims: use it with a TOPIC, not --all\n",
+        ),
+        (
+            ["--all", "--since", "2100"],
+            ExitCode.NO_RESULTS,
+            "Error: no references left after the filters\nHint: relax --min-rank or --since\n",
+        ),
+        (
+            ["recurrence", "--min-rank", "rct"],
+            ExitCode.NO_RESULTS,
+            "Error: no claims left for 'recurrence': --min-rank rct removed the last 2 claims\n"
+            "Hint: relax that filter\n",
+        ),
+        (["zebra"], ExitCode.USAGE, "Error: no topic matches 'zebra'\nHint: run `lms topics` to list them\n"),
+    ],
+)
 def test_cite_errors(invoke: Invoke, fixture_args: list[str], args: list[str], code: ExitCode, stderr: str) -> None:
     result = invoke("cite", *args, *fixture_args)
     assert (result.exit_code, result.stdout, result.stderr) == (code, "", stderr)
@@ -215,8 +231,10 @@ def test_cite_rejects_an_unknown_format(invoke: Invoke, fixture_args: list[str])
 def test_ask_citations_pandoc(invoke: Invoke, fixture_args: list[str]) -> None:
     result = invoke("ask", "first-line", "--citations", "pandoc", *fixture_args)
     assert (result.exit_code, result.stderr) == (0, "")
-    assert "- Adding trabectedin to doxorubicin lengthened median PFS from 6.2 to 12.2 months in LMS-04 " \
-           "[@pmid:35835135].\n" in result.stdout
+    assert (
+        "- Adding trabectedin to doxorubicin lengthened median PFS from 6.2 to 12.2 months in LMS-04 "
+        "[@pmid:35835135].\n" in result.stdout
+    )
     assert "::: {#refs}" in result.stdout
     numbers = invoke("ask", "first-line", "--citations", "numbers", *fixture_args)
     assert numbers.stdout == golden("first-line.md")
@@ -243,8 +261,13 @@ def citeproc(tmp_path: Path, markdown: str, bibliography: str, suffix: str = "js
     (tmp_path / "doc.md").write_text(markdown, encoding="utf-8")
     bib = tmp_path / f"refs.{suffix}"
     bib.write_text(bibliography, encoding="utf-8")
-    done = subprocess.run([pandoc(), str(tmp_path / "doc.md"), "--citeproc", "--bibliography", str(bib),
-                           "-t", "plain", "--wrap=none"], capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [pandoc(), str(tmp_path / "doc.md"), "--citeproc", "--bibliography", str(bib), "-t", "plain", "--wrap=none"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert "not found" not in done.stderr, done.stderr
     assert "[@" not in done.stdout
@@ -255,12 +278,18 @@ def test_pandoc_resolves_every_key_of_ask(invoke: Invoke, fixture_args: list[str
     brief = invoke("ask", "first-line", "--citations", "pandoc", *fixture_args).stdout
     refs = invoke("cite", "first-line", "--format", "csl-json", *fixture_args).stdout
     text = citeproc(tmp_path, brief, refs)
-    assert "Adding trabectedin to doxorubicin lengthened median PFS from 6.2 to 12.2 months in LMS-04 " \
-           "(Pautier et al. 2022)." in text
+    assert (
+        "Adding trabectedin to doxorubicin lengthened median PFS from 6.2 to 12.2 months in LMS-04 "
+        "(Pautier et al. 2022)." in text
+    )
     # the bibliography citeproc wrote, one entry per source, where lms put the refs div
     references = text.split("References\n")[1].split("Ranks, strongest first")[0]
-    for name in ("Judson, I., J. Verweij, H. Gelderblom, et al. 2014.", "Pautier, P.", "Mizoshiri, N.",
-                 "Gladdy, R. A., L. X. Qin"):
+    for name in (
+        "Judson, I., J. Verweij, H. Gelderblom, et al. 2014.",
+        "Pautier, P.",
+        "Mizoshiri, N.",
+        "Gladdy, R. A., L. X. Qin",
+    ):
         assert name in references
     bib = invoke("cite", "first-line", "--format", "bibtex", *fixture_args).stdout
     assert "(Pautier et al. 2022)" in citeproc(tmp_path, brief, bib, "bib")
@@ -268,16 +297,18 @@ def test_pandoc_resolves_every_key_of_ask(invoke: Invoke, fixture_args: list[str
 
 def test_pandoc_resolves_every_key_of_a_report_over_the_bundled_base(invoke: Invoke, tmp_path: Path) -> None:
     topics = [t["slug"] for t in json.loads(invoke("topics", "--format", "json").stdout)["topics"]]
-    spec = write(tmp_path / "all.yaml", "title: Everything\nsections:\n" +
-                 "".join(f"  - topic: {slug}\n" for slug in topics))
+    spec = write(
+        tmp_path / "all.yaml", "title: Everything\nsections:\n" + "".join(f"  - topic: {slug}\n" for slug in topics)
+    )
     report = invoke("report", str(spec), "--citations", "pandoc")
     assert report.exit_code == 0, report.stderr
     keys = set(re.findall(r"@\{?(pmid:\d+|doi:[^;\]}]+)", report.stdout))
     assert any(k.startswith("doi:") for k in keys)  # DOI-only sources, some in @{...} form
     refs = invoke("cite", "--all", "--format", "csl-json")
     citeproc(tmp_path, report.stdout, refs.stdout)
-    html = subprocess.run([pandoc(), "-t", "html"], input=report.stdout, capture_output=True, text=True,
-                          timeout=60, check=True).stdout
+    html = subprocess.run(
+        [pandoc(), "-t", "html"], input=report.stdout, capture_output=True, text=True, timeout=60, check=True
+    ).stdout
     ids = set(re.findall(r' id="([^"]+)"', html))
     links = re.findall(r' href="#([^"]+)"', html)
     assert len(links) == len(topics) + 2
@@ -294,14 +325,22 @@ def test_readme_document_commands_work(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     for block in blocks:
-        done = subprocess.run(["bash", "-euo", "pipefail", "-c", block], cwd=tmp_path, env=env,
-                              capture_output=True, text=True, timeout=120, check=False)
+        done = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", block],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         assert done.returncode == 0, f"{block}\n{done.stderr}"
         assert "not found" not in done.stderr, done.stderr
     for name in ("brief.docx", "report.docx"):
         assert zipfile.is_zipfile(tmp_path / name)
-        text = subprocess.run([tool, str(tmp_path / name), "-t", "plain"], capture_output=True, text=True,
-                              timeout=60, check=True).stdout
+        text = subprocess.run(
+            [tool, str(tmp_path / name), "-t", "plain"], capture_output=True, text=True, timeout=60, check=True
+        ).stdout
         assert "[@" not in text
         assert "et al." in text
 

@@ -15,10 +15,17 @@ def test_summary_numbers_references_by_first_use() -> None:
     base = load.load([BASE])
     query = Query("first-line")
     summary = compose(query, select(base, "first-line", Filters()))
-    assert [s.section for s in summary.sections] == [Section.ANSWER, Section.KEY_POINT, Section.ADVANCE,
-                                                     Section.IMPLICATION]
+    assert [s.section for s in summary.sections] == [
+        Section.ANSWER,
+        Section.KEY_POINT,
+        Section.ADVANCE,
+        Section.IMPLICATION,
+    ]
     assert [(e.number, e.reference.id) for e in summary.references] == [
-        (1, "judson2014"), (2, "pautier2022"), (3, "mizoshiri2018"), (4, "gladdy2013"),
+        (1, "judson2014"),
+        (2, "pautier2022"),
+        (3, "mizoshiri2018"),
+        (4, "gladdy2013"),
     ]
     answer = summary.sections[0].claims[0]
     assert answer.numbers == (1, 2)

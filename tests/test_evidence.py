@@ -11,9 +11,23 @@ from lms_cli import load
 from lms_cli.model import Claim, EvidenceBase, Publication, Reference, Section, Seen
 
 REQUIRED_TOPICS = {
-    "spread-to-muscle", "metastatic-sites", "spread-routes", "metastasis-risk", "detection", "first-line",
-    "later-line", "targeted-therapy", "local-therapy", "uterine-lms", "prognosis",
-    "about-lms", "adjuvant-therapy", "retroperitoneal-vascular", "surveillance", "uterine-surgery", "immunotherapy",
+    "spread-to-muscle",
+    "metastatic-sites",
+    "spread-routes",
+    "metastasis-risk",
+    "detection",
+    "first-line",
+    "later-line",
+    "targeted-therapy",
+    "local-therapy",
+    "uterine-lms",
+    "prognosis",
+    "about-lms",
+    "adjuvant-therapy",
+    "retroperitoneal-vascular",
+    "surveillance",
+    "uterine-surgery",
+    "immunotherapy",
 }
 
 # A number: digits, optionally with decimal or thousands separators; "BRCA2" is not a number.
@@ -39,7 +53,13 @@ def base() -> EvidenceBase:
 
 def test_number_extraction() -> None:
     assert numbers("HR 0.41 (95% CI 0.29-0.58), 7,159 patients, BRCA2, phase 2, p<0.0001.") == {
-        "0.41", "95", "0.29", "0.58", "7159", "2", "0.0001",
+        "0.41",
+        "95",
+        "0.29",
+        "0.58",
+        "7159",
+        "2",
+        "0.0001",
     }
 
 
@@ -154,8 +174,12 @@ def test_notes_name_no_hosts(base: EvidenceBase) -> None:
 def test_conference_abstracts_are_flagged_in_every_claim_citing_them(base: EvidenceBase) -> None:
     abstracts = {r.id: r for r in base.references if r.publication is Publication.CONFERENCE_ABSTRACT}
     assert [r.id for r in abstracts.values() if not r.meeting] == []
-    unflagged = [c.id for c in base.claims if set(c.cites) & set(abstracts)
-                 and not ("presented at" in c.statement and "not yet fully published" in c.statement)]
+    unflagged = [
+        c.id
+        for c in base.claims
+        if set(c.cites) & set(abstracts)
+        and not ("presented at" in c.statement and "not yet fully published" in c.statement)
+    ]
     assert unflagged == []
 
 
@@ -182,8 +206,13 @@ def _balanced(query: str) -> bool:
 
 
 def test_every_topic_has_a_well_formed_pubmed_search(base: EvidenceBase) -> None:
-    bad = [t.slug for t in base.topics
-           if not t.pubmed or not _balanced(t.pubmed) or not re.search(r"\[(?:tiab|ti|mh|majr|pt)\]", t.pubmed)
-           or re.search(r"\b(?:AND|OR|NOT)\s*(?:\)|$)", t.pubmed)]
+    bad = [
+        t.slug
+        for t in base.topics
+        if not t.pubmed
+        or not _balanced(t.pubmed)
+        or not re.search(r"\[(?:tiab|ti|mh|majr|pt)\]", t.pubmed)
+        or re.search(r"\b(?:AND|OR|NOT)\s*(?:\)|$)", t.pubmed)
+    ]
     assert bad == []
     assert not _balanced("leiomyosarcoma[tiab] AND (a OR b") and not _balanced('"x')

@@ -75,7 +75,7 @@ def _empty(path: Path) -> None:
 
 def _scribbled(path: Path) -> None:  # a valid header, then damaged pages
     data = bytearray(path.read_bytes())
-    data[len(data) // 2: len(data) // 2 + 4096] = b"\xff" * 4096
+    data[len(data) // 2 : len(data) // 2 + 4096] = b"\xff" * 4096
     path.write_bytes(bytes(data))
 
 
@@ -98,10 +98,14 @@ def _fifo(path: Path) -> None:
     os.mkfifo(path)
 
 
-@pytest.mark.parametrize("damage", [_garbage, _truncated, _empty, _scribbled, _foreign, _bad_rows, _fifo],
-                         ids=lambda f: f.__name__.strip("_"))
-def test_damaged_snapshot_is_replaced_silently(invoke: Invoke, answer: str, tmp_path: Path,
-                                               damage: Callable[[Path], None]) -> None:
+@pytest.mark.parametrize(
+    "damage",
+    [_garbage, _truncated, _empty, _scribbled, _foreign, _bad_rows, _fifo],
+    ids=lambda f: f.__name__.strip("_"),
+)
+def test_damaged_snapshot_is_replaced_silently(
+    invoke: Invoke, answer: str, tmp_path: Path, damage: Callable[[Path], None]
+) -> None:
     asks_cleanly(invoke, answer)
     (snapshot,) = snapshots(tmp_path / "cache")
     damage(snapshot)
@@ -135,8 +139,15 @@ LMS = [sys.executable, "-m", "lms_cli"]
 
 def test_full_disk_under_the_cache_still_answers(answer: str, tmp_path: Path) -> None:
     env = {**os.environ, "LMS_CACHE_DIR": str(tmp_path / "cache")}
-    proc = subprocess.run([*LMS, *ASK, "--format", "markdown"], capture_output=True, text=True, check=False,
-                          env=env, preexec_fn=_limit_file_size, timeout=60)
+    proc = subprocess.run(
+        [*LMS, *ASK, "--format", "markdown"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+        preexec_fn=_limit_file_size,
+        timeout=60,
+    )
     assert (proc.returncode, proc.stderr) == (0, "")
     assert proc.stdout == answer
     assert [p.name for p in (tmp_path / "cache" / "evidence").iterdir()] == []  # nothing half-written
@@ -157,28 +168,45 @@ def http() -> Iterator[HTTPServer]:
 
 def test_refs_add_on_a_full_disk_keeps_the_old_file(http: HTTPServer, tmp_path: Path) -> None:
     # under the 2 KiB limit now; with the new entry it would be over it
-    old = ("# my additions\n" + "# " + "padding " * 200 + "\n"
-           "topics:\n  - {slug: extra, title: Extra, question: Extra?}\n").encode()
+    old = (
+        "# my additions\n" + "# " + "padding " * 200 + "\ntopics:\n  - {slug: extra, title: Extra, question: Extra?}\n"
+    ).encode()
     assert 1500 < len(old) < 2048
     target = tmp_path / "mine" / "refs.yaml"
     target.parent.mkdir()
     target.write_bytes(old)
-    env = {**os.environ, "LMS_EUTILS_URL": http.url_for("/"), "LMS_CROSSREF_URL": http.url_for("/"),
-           "LMS_EMAIL": "me@example.org", "LMS_CACHE_DIR": str(tmp_path / "cache")}
+    env = {
+        **os.environ,
+        "LMS_EUTILS_URL": http.url_for("/"),
+        "LMS_CROSSREF_URL": http.url_for("/"),
+        "LMS_EMAIL": "me@example.org",
+        "LMS_CACHE_DIR": str(tmp_path / "cache"),
+    }
     proc = subprocess.run(
         [*LMS, "refs", "add", "39990001", "--to", str(target), "--no-bundled", "-e", str(BASE), "--no-cache"],
-        capture_output=True, text=True, check=False, env=env, preexec_fn=_limit_file_size, timeout=60,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+        preexec_fn=_limit_file_size,
+        timeout=60,
     )
     assert proc.returncode == 5, proc.stderr
-    assert proc.stderr == (f"Error: cannot write {target}: File too large\n"
-                           "Hint: check that the folder exists and is writable; any old file is unchanged\n")
+    assert proc.stderr == (
+        f"Error: cannot write {target}: File too large\n"
+        "Hint: check that the folder exists and is writable; any old file is unchanged\n"
+    )
     assert proc.stdout == ""
     assert target.read_bytes() == old
     assert [p.name for p in target.parent.iterdir()] == ["refs.yaml"]  # no temporary file left
     # and with room on the disk the same command works: the failure was the disk's
     roomy = subprocess.run(
         [*LMS, "refs", "add", "39990001", "--to", str(target), "--no-bundled", "-e", str(BASE), "--no-cache"],
-        capture_output=True, text=True, check=False, env=env, timeout=60,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+        timeout=60,
     )
     assert roomy.returncode == 0, roomy.stderr
     assert target.read_bytes().startswith(old)

@@ -38,8 +38,13 @@ HOSTILE = st.one_of(st.sampled_from(ATTACKS), st.text(min_size=1, max_size=200))
 
 def base_with(statement: str, title: str) -> EvidenceBase:
     ref = Reference(
-        id="r1", design=Rank.RCT, authors=("Judson I", "et al."), title=clean(title),
-        journal="Lancet Oncol", year=2014, pmid="24618336",
+        id="r1",
+        design=Rank.RCT,
+        authors=("Judson I", "et al."),
+        title=clean(title),
+        journal="Lancet Oncol",
+        year=2014,
+        pmid="24618336",
     )
     topic = Topic("t", "T", "Q?")
     claims = (

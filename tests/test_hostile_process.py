@@ -34,7 +34,9 @@ def test_closed_pipe_is_quiet(args: list[str]) -> None:
     # `yes`-style readers stop early; lms must not print BrokenPipeError or a traceback
     proc = subprocess.run(
         ["bash", "-c", " ".join(map(repr_shell, LMS + args)) + " | head -c 10 >/dev/null; echo ${PIPESTATUS[0]}"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     chosen = "Answering: Can leiomyosarcoma spread to skeletal muscle? (spread-to-muscle)\n"
     assert proc.stderr.replace(chosen, "") == ""
@@ -51,11 +53,20 @@ def test_ctrl_c_exits_130_with_one_line(tmp_path: Path) -> None:
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
     port = listener.getsockname()[1]
-    env = {**os.environ, "LMS_EUTILS_URL": f"http://127.0.0.1:{port}/", "LMS_CROSSREF_URL": f"http://127.0.0.1:{port}/",
-           "LMS_CACHE_DIR": str(tmp_path / "cache")}
+    env = {
+        **os.environ,
+        "LMS_EUTILS_URL": f"http://127.0.0.1:{port}/",
+        "LMS_CROSSREF_URL": f"http://127.0.0.1:{port}/",
+        "LMS_CACHE_DIR": str(tmp_path / "cache"),
+    }
     try:
-        proc = subprocess.Popen([*LMS, "refs", "verify", "--no-bundled", "-e", str(BASE)], env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [*LMS, "refs", "verify", "--no-bundled", "-e", str(BASE)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:  # wait until the request is in flight
             listener.settimeout(0.1)
@@ -85,7 +96,10 @@ def test_full_disk_keeps_the_old_report(tmp_path: Path) -> None:
     out = write(tmp_path / "out" / "report.md", "old report\n")
     proc = subprocess.run(
         [*LMS, "report", str(DATA / "report.yaml"), "--no-bundled", "-e", str(BASE), "-o", str(out)],
-        capture_output=True, text=True, check=False, preexec_fn=_limit_file_size,
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=_limit_file_size,
     )
     assert proc.returncode == 5, proc.stderr
     assert proc.stderr.startswith(f"Error: cannot write {out}: File too large\n")
@@ -100,7 +114,9 @@ def test_unwritable_place_is_a_clear_error(tmp_path: Path) -> None:
         target.parent.chmod(0o500)
     proc = subprocess.run(
         [*LMS, "report", str(DATA / "report.yaml"), "--no-bundled", "-e", str(BASE), "-o", str(target)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 5
     assert proc.stderr.startswith(f"Error: cannot write {target}: ")

@@ -78,22 +78,43 @@ def loads(invoke: Invoke, directory: Path, summary: str) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("claims: [\n", "2:1: YAML syntax error: expected the node content, but found '<stream end>' "
-                        "(while parsing a flow node)"),
+        (
+            "claims: [\n",
+            "2:1: YAML syntax error: expected the node content, but found '<stream end>' (while parsing a flow node)",
+        ),
         ("topics:\n  - slug: a: b\n", "2:12: YAML syntax error: mapping values are not allowed here"),
-        ("topics:\n  - slug: 'open\n", "3:1: YAML syntax error: found unexpected end of stream "
-                                       "(while scanning a quoted scalar)"),
-        ("topics:\n  - slug: a\n   title: b\n", "3:4: YAML syntax error: expected <block end>, but found "
-                                                 "'<block mapping start>' (while parsing a block collection)"),
-        ("topics:\n\t- slug: a\n", "2:1: YAML syntax error: found character '\\t' that cannot start any token "
-                                   "(while scanning for the next token)"),
-        ('topics:\n  - {slug: a, title: "x\\U00110000"}\n', "2:26: YAML syntax error: found invalid Unicode "
-                                                             "character escape code (while parsing a quoted scalar)"),
-        ("%YAML 1." + "9" * 5000 + "\n---\na: 1\n", "1:18: YAML syntax error: found extremely long version number "
-                                                    "(while scanning a %YAML directive)"),
+        (
+            "topics:\n  - slug: 'open\n",
+            "3:1: YAML syntax error: found unexpected end of stream (while scanning a quoted scalar)",
+        ),
+        (
+            "topics:\n  - slug: a\n   title: b\n",
+            "3:4: YAML syntax error: expected <block end>, but found "
+            "'<block mapping start>' (while parsing a block collection)",
+        ),
+        (
+            "topics:\n\t- slug: a\n",
+            "2:1: YAML syntax error: found character '\\t' that cannot start any token "
+            "(while scanning for the next token)",
+        ),
+        (
+            'topics:\n  - {slug: a, title: "x\\U00110000"}\n',
+            "2:26: YAML syntax error: found invalid Unicode character escape code (while parsing a quoted scalar)",
+        ),
+        (
+            "%YAML 1." + "9" * 5000 + "\n---\na: 1\n",
+            "1:18: YAML syntax error: found extremely long version number (while scanning a %YAML directive)",
+        ),
     ],
-    ids=["unclosed-flow", "mapping-in-plain", "unclosed-quote", "bad-indent", "tab-indent", "escape-past-unicode",
-         "huge-directive"],
+    ids=[
+        "unclosed-flow",
+        "mapping-in-plain",
+        "unclosed-quote",
+        "bad-indent",
+        "tab-indent",
+        "escape-past-unicode",
+        "huge-directive",
+    ],
 )
 def test_syntax_errors(invoke: Invoke, tmp_path: Path, text: str, expected: str) -> None:
     refused(invoke, put(tmp_path / "ev", {"e.yaml": text}), [f"e.yaml:{expected}"])
@@ -150,39 +171,43 @@ claims:
 
 
 def test_wrong_types_in_every_field(invoke: Invoke, tmp_path: Path) -> None:
-    refused(invoke, put(tmp_path / "ev", {"w.yaml": WRONG_TYPES}), [
-        "w.yaml:2:11: field 'slug' must be text, not a mapping",
-        "w.yaml:3:12: field 'title' must be text, not a list",
-        "w.yaml:4:15: field 'question' must be text, not the number 12",
-        "w.yaml:5:14: field 'aliases' must be a list, not true/false",
-        "w.yaml:7:9: field 'id' must be text, not the number 2014",
-        "w.yaml:8:13: field 'design' must be text, not a list",
-        "w.yaml:9:14: field 'authors' must be a list, not str",
-        "w.yaml:10:12: field 'title' must be text, not empty",
-        "w.yaml:11:14: field 'journal' must be text, not a date",
-        "w.yaml:12:11: field 'year' must be a year like 2014, not str",
-        "w.yaml:13:13: field 'volume' must be text, not a mapping",
-        "w.yaml:14:12: field 'issue' must be text, not a list",
-        "w.yaml:15:12: field 'pages' must be text, not true/false",
-        "w.yaml:16:10: field 'doi' must be text, not the number 10",
-        "w.yaml:17:11: field 'pmid' must be text, not the number 1.5",
-        "w.yaml:18:12: field 'pmcid' must be text, not a list",
-        "w.yaml:19:8: field 'n' must be a positive whole number, not '353'",
-        "w.yaml:20:15: field 'findings' must be a list, not a mapping",
-        "w.yaml:21:11: field 'note' must be text, not a list",
-        "w.yaml:23:9: field 'id' must be text, not a list",
-        "w.yaml:24:13: field 'topics' must be a list, not str",
-        "w.yaml:25:14: field 'section' must be text, not the number 3",
-        "w.yaml:26:16: field 'statement' must be text, not a mapping",
-        "w.yaml:27:12: field 'cites' must be a list, not str",
-        "w.yaml:28:17: field 'population' must be text, not a list",
-        "w.yaml:29:15: field 'reviewed' must be a date like 2026-11-27, not a list",
-        "w.yaml:31:14: topics[1] must be text, not the number 1",
-        "w.yaml:31:17: topics[2] must be text, not empty",
-        "w.yaml:33:16: field 'statement' must not be empty",
-        "w.yaml:34:13: cites[1] must be text, not a list",
-        "w.yaml:35:15: field 'reviewed' must be a date like 2026-11-27, without a time",
-    ])
+    refused(
+        invoke,
+        put(tmp_path / "ev", {"w.yaml": WRONG_TYPES}),
+        [
+            "w.yaml:2:11: field 'slug' must be text, not a mapping",
+            "w.yaml:3:12: field 'title' must be text, not a list",
+            "w.yaml:4:15: field 'question' must be text, not the number 12",
+            "w.yaml:5:14: field 'aliases' must be a list, not true/false",
+            "w.yaml:7:9: field 'id' must be text, not the number 2014",
+            "w.yaml:8:13: field 'design' must be text, not a list",
+            "w.yaml:9:14: field 'authors' must be a list, not str",
+            "w.yaml:10:12: field 'title' must be text, not empty",
+            "w.yaml:11:14: field 'journal' must be text, not a date",
+            "w.yaml:12:11: field 'year' must be a year like 2014, not str",
+            "w.yaml:13:13: field 'volume' must be text, not a mapping",
+            "w.yaml:14:12: field 'issue' must be text, not a list",
+            "w.yaml:15:12: field 'pages' must be text, not true/false",
+            "w.yaml:16:10: field 'doi' must be text, not the number 10",
+            "w.yaml:17:11: field 'pmid' must be text, not the number 1.5",
+            "w.yaml:18:12: field 'pmcid' must be text, not a list",
+            "w.yaml:19:8: field 'n' must be a positive whole number, not '353'",
+            "w.yaml:20:15: field 'findings' must be a list, not a mapping",
+            "w.yaml:21:11: field 'note' must be text, not a list",
+            "w.yaml:23:9: field 'id' must be text, not a list",
+            "w.yaml:24:13: field 'topics' must be a list, not str",
+            "w.yaml:25:14: field 'section' must be text, not the number 3",
+            "w.yaml:26:16: field 'statement' must be text, not a mapping",
+            "w.yaml:27:12: field 'cites' must be a list, not str",
+            "w.yaml:28:17: field 'population' must be text, not a list",
+            "w.yaml:29:15: field 'reviewed' must be a date like 2026-11-27, not a list",
+            "w.yaml:31:14: topics[1] must be text, not the number 1",
+            "w.yaml:31:17: topics[2] must be text, not empty",
+            "w.yaml:33:16: field 'statement' must not be empty",
+            "w.yaml:34:13: cites[1] must be text, not a list",
+            "w.yaml:35:15: field 'reviewed' must be a date like 2026-11-27, without a time",
+        ],
+    )
 
 
 @pytest.mark.parametrize(
@@ -199,39 +224,70 @@ def test_wrong_types_in_every_field(invoke: Invoke, tmp_path: Path) -> None:
         ("2026-01-01\n", "1:1: file must be a mapping with topics, references or claims, not a date"),
         ("topics: {slug: a}\n", "1:9: 'topics' must be a list, not a mapping"),
         ("claims: [x]\n", "1:10: each of claims must be a mapping of fields, not str"),
-        ("topic: []\n", "1:1: unknown top-level key 'topic' (did you mean 'topics'?); expected topics, references "
-                        "or claims"),
-        ("notes: " + "x" * 10_000 + "\n" + TOPIC, "1:1: unknown top-level key 'notes'; expected topics, "
-                                                  "references or claims"),
-        (TOPIC + "\ufeffclaims: []\n", "5:1: unknown top-level key '\\ufeffclaims' (did you mean 'claims'?); "
-                                       "expected topics, references or claims"),
+        (
+            "topic: []\n",
+            "1:1: unknown top-level key 'topic' (did you mean 'topics'?); expected topics, references or claims",
+        ),
+        (
+            "notes: " + "x" * 10_000 + "\n" + TOPIC,
+            "1:1: unknown top-level key 'notes'; expected topics, references or claims",
+        ),
+        (
+            TOPIC + "\ufeffclaims: []\n",
+            "5:1: unknown top-level key '\\ufeffclaims' (did you mean 'claims'?); "
+            "expected topics, references or claims",
+        ),
         (TOPIC + "    titel: U\n", "5:5: unknown field 'titel' in topic (did you mean 'title'?)"),
         (TOPIC + "    " + "k" * 1000 + ": 1\n", "5:5: unknown field '" + "k" * 60 + "…' in topic"),
         (TOPIC + "    title: U\n", "5:5: duplicate key 'title' (first at line 3)"),
         (TOPIC + "topics: []\n", "5:1: duplicate key 'topics' (first at line 1)"),
     ],
-    ids=["empty", "blank", "comment", "document-start", "null", "list", "scalar", "number", "date", "kind-mapping",
-         "item-scalar", "unknown-top-key", "long-unknown-top-key", "mid-file-bom", "unknown-field", "long-field",
-         "duplicate-field", "duplicate-top-key"],
+    ids=[
+        "empty",
+        "blank",
+        "comment",
+        "document-start",
+        "null",
+        "list",
+        "scalar",
+        "number",
+        "date",
+        "kind-mapping",
+        "item-scalar",
+        "unknown-top-key",
+        "long-unknown-top-key",
+        "mid-file-bom",
+        "unknown-field",
+        "long-field",
+        "duplicate-field",
+        "duplicate-top-key",
+    ],
 )
 def test_file_shapes_and_keys(invoke: Invoke, tmp_path: Path, text: str, expected: str) -> None:
     refused(invoke, put(tmp_path / "ev", {"e.yaml": text}), [f"e.yaml:{expected}"])
 
 
 def test_duplicate_ids_across_files_and_missing_citations(invoke: Invoke, tmp_path: Path) -> None:
-    directory = put(tmp_path / "ev", {
-        "a.yaml": TOPIC + REF,
-        "b.yaml": "topics:\n  - {slug: r, title: R, question: R?}\n"
-                  "claims:\n  - {id: c, topics: [t, nowhere], section: answer, statement: S., cites: [r, nope]}\n"
-                  "  - {id: c, topics: [t], section: answer, statement: S., cites: [rr]}\n",
-    })
-    refused(invoke, directory, [
-        f"b.yaml:2:1: duplicate id 'r' (topic); first defined at {directory}/a.yaml:6",
-        "b.yaml:4:25: unknown topic 'nowhere'",
-        "b.yaml:4:78: unknown reference 'nope'",
-        f"b.yaml:5:1: duplicate id 'c' (claim); first defined at {directory}/b.yaml:4",
-        "b.yaml:5:66: unknown reference 'rr' (did you mean 'r'?)",
-    ])
+    directory = put(
+        tmp_path / "ev",
+        {
+            "a.yaml": TOPIC + REF,
+            "b.yaml": "topics:\n  - {slug: r, title: R, question: R?}\n"
+            "claims:\n  - {id: c, topics: [t, nowhere], section: answer, statement: S., cites: [r, nope]}\n"
+            "  - {id: c, topics: [t], section: answer, statement: S., cites: [rr]}\n",
+        },
+    )
+    refused(
+        invoke,
+        directory,
+        [
+            f"b.yaml:2:1: duplicate id 'r' (topic); first defined at {directory}/a.yaml:6",
+            "b.yaml:4:25: unknown topic 'nowhere'",
+            "b.yaml:4:78: unknown reference 'nope'",
+            f"b.yaml:5:1: duplicate id 'c' (claim); first defined at {directory}/b.yaml:4",
+            "b.yaml:5:66: unknown reference 'rr' (did you mean 'r'?)",
+        ],
+    )
 
 
 # --- aliases, anchors, tags --------------------------------------------------------------------------
@@ -257,19 +313,37 @@ def long_text_bomb(repeats: int = 2000, size: int = 1000) -> str:
         ("topics: *nope\n", "1:9: unknown alias *nope"),
         (laughs(), "6:8: aliases expand to more than 100000 values"),  # 9**6 values in f's first *e
         (long_text_bomb(), f"2:{5 + 4 * 1000}: aliases repeat more than 1000000 characters of text"),
-        ("topics: !!python/object/apply:os.system ['echo pwned']\n",
-         "1:9: tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed in evidence files"),
-        ("topics:\n  - slug: !!python/name:os.system ''\n",
-         "2:11: tag 'tag:yaml.org,2002:python/name:os.system' is not allowed in evidence files"),
-        ("topics: !!python/object:__main__.X {a: 1}\n",
-         "1:9: tag 'tag:yaml.org,2002:python/object:__main__.X' is not allowed in evidence files"),
+        (
+            "topics: !!python/object/apply:os.system ['echo pwned']\n",
+            "1:9: tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed in evidence files",
+        ),
+        (
+            "topics:\n  - slug: !!python/name:os.system ''\n",
+            "2:11: tag 'tag:yaml.org,2002:python/name:os.system' is not allowed in evidence files",
+        ),
+        (
+            "topics: !!python/object:__main__.X {a: 1}\n",
+            "1:9: tag 'tag:yaml.org,2002:python/object:__main__.X' is not allowed in evidence files",
+        ),
         ("topics: !!binary aGk=\n", "1:9: tag 'tag:yaml.org,2002:binary' is not allowed in evidence files"),
         ("topics: !evil [x]\n", "1:9: tag '!evil' is not allowed in evidence files"),
         ("<<: {topics: []}\n", "1:1: merge keys (<<) are not supported"),
         ("a: 1\n---\nb: 2\n", "2:1: only one YAML document is allowed per file"),
     ],
-    ids=["self-list", "self-mapping", "unknown-alias", "billion-laughs", "long-text-aliases", "python-apply",
-         "python-name", "python-object", "binary", "custom-tag", "merge-key", "two-documents"],
+    ids=[
+        "self-list",
+        "self-mapping",
+        "unknown-alias",
+        "billion-laughs",
+        "long-text-aliases",
+        "python-apply",
+        "python-name",
+        "python-object",
+        "binary",
+        "custom-tag",
+        "merge-key",
+        "two-documents",
+    ],
 )
 def test_aliases_and_tags(invoke: Invoke, tmp_path: Path, text: str, expected: str) -> None:
     refused(invoke, put(tmp_path / "ev", {"e.yaml": text}), [f"e.yaml:{expected}"])
@@ -278,8 +352,11 @@ def test_aliases_and_tags(invoke: Invoke, tmp_path: Path, text: str, expected: s
 def test_nothing_in_a_file_is_executed(invoke: Invoke, tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     text = f"topics: !!python/object/apply:os.system ['touch {marker}']\n"
-    refused(invoke, put(tmp_path / "ev", {"e.yaml": text}), [
-        "e.yaml:1:9: tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed in evidence files"])
+    refused(
+        invoke,
+        put(tmp_path / "ev", {"e.yaml": text}),
+        ["e.yaml:1:9: tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed in evidence files"],
+    )
     assert not marker.exists()
 
 
@@ -307,8 +384,12 @@ def test_very_deep_nesting(invoke: Invoke, tmp_path: Path, text: str, at: str) -
 def test_file_over_the_size_limit(invoke: Invoke, tmp_path: Path) -> None:
     directory = put(tmp_path / "ev", {"big.yaml": TOPIC + "#" * 200 + "\n"})
     size = (directory / "big.yaml").stat().st_size
-    refused(invoke, directory, [f"big.yaml:1:1: file is {size} bytes, over the limit of 100 "
-                                "(set LMS_MAX_FILE_BYTES to raise it)"], env={"LMS_MAX_FILE_BYTES": "100"})
+    refused(
+        invoke,
+        directory,
+        [f"big.yaml:1:1: file is {size} bytes, over the limit of 100 (set LMS_MAX_FILE_BYTES to raise it)"],
+        env={"LMS_MAX_FILE_BYTES": "100"},
+    )
     assert invoke("validate", str(directory), env={"LMS_MAX_FILE_BYTES": str(size)}).exit_code == 0
 
 
@@ -317,14 +398,23 @@ def test_default_size_limit_is_checked_before_reading(invoke: Invoke, tmp_path: 
     directory.mkdir()
     with open(directory / "huge.yaml", "wb") as handle:  # sparse: nothing is written to disk
         handle.truncate(load.MAX_FILE_BYTES + 1)
-    refused(invoke, directory, [f"huge.yaml:1:1: file is {load.MAX_FILE_BYTES + 1} bytes, over the limit of "
-                                f"{load.MAX_FILE_BYTES} (set LMS_MAX_FILE_BYTES to raise it)"])
+    refused(
+        invoke,
+        directory,
+        [
+            f"huge.yaml:1:1: file is {load.MAX_FILE_BYTES + 1} bytes, over the limit of "
+            f"{load.MAX_FILE_BYTES} (set LMS_MAX_FILE_BYTES to raise it)"
+        ],
+    )
 
 
-@pytest.mark.parametrize(("value", "message"), [
-    ("abc", "Error: LMS_MAX_FILE_BYTES must be a whole number of bytes, not 'abc'\n"),
-    ("0", "Error: LMS_MAX_FILE_BYTES must be positive, not '0'\n"),
-])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("abc", "Error: LMS_MAX_FILE_BYTES must be a whole number of bytes, not 'abc'\n"),
+        ("0", "Error: LMS_MAX_FILE_BYTES must be positive, not '0'\n"),
+    ],
+)
 def test_size_limit_setting_must_be_a_number(invoke: Invoke, value: str, message: str) -> None:
     result = invoke("validate", "--no-bundled", "-e", str(BASE), env={"LMS_MAX_FILE_BYTES": value})
     assert (result.exit_code, result.stdout, result.stderr) == (ExitCode.USAGE, "", message)
@@ -337,16 +427,24 @@ def test_too_many_values_in_one_file(invoke: Invoke, tmp_path: Path) -> None:
     result = invoke("validate", str(directory))  # once: a million values take a second to read
     assert (result.exit_code, result.stdout) == (ExitCode.INVALID_EVIDENCE, "")
     column = 10 + 2 * (yamlsafe.MAX_VALUES - 3)
-    assert result.stderr == (f"Error: 1 problem in the evidence:\n{directory}/e.yaml:1:{column}: "
-                             f"more than {yamlsafe.MAX_VALUES} values in one file; split it into smaller files\n")
+    assert result.stderr == (
+        f"Error: 1 problem in the evidence:\n{directory}/e.yaml:1:{column}: "
+        f"more than {yamlsafe.MAX_VALUES} values in one file; split it into smaller files\n"
+    )
 
 
 def test_problems_per_file_are_capped(invoke: Invoke, tmp_path: Path) -> None:
-    directory = put(tmp_path / "ev", {
-        "items.yaml": "claims:\n" + "  - {}\n" * 1000,  # five missing fields each
-        "ids.yaml": TOPIC + "claims:\n" + "".join(
-            f"  - {{id: c{i}, topics: [t], section: answer, statement: S., cites: [nope]}}\n" for i in range(1000)),
-    })
+    directory = put(
+        tmp_path / "ev",
+        {
+            "items.yaml": "claims:\n" + "  - {}\n" * 1000,  # five missing fields each
+            "ids.yaml": TOPIC
+            + "claims:\n"
+            + "".join(
+                f"  - {{id: c{i}, topics: [t], section: answer, statement: S., cites: [nope]}}\n" for i in range(1000)
+            ),
+        },
+    )
     result = invoke("validate", str(directory))
     assert result.exit_code == ExitCode.INVALID_EVIDENCE
     lines = result.stderr.splitlines()
@@ -364,12 +462,18 @@ def test_problems_per_file_are_capped(invoke: Invoke, tmp_path: Path) -> None:
         (b"topics:\n  - slug: caf\xe9\n", "2:14: file is not valid UTF-8 (byte 21)"),
         (b"\xff\xfet\x00o\x00", "1:1: file is not valid UTF-8 (byte 0)"),  # UTF-16 is refused, not guessed
         (b"topics:\n  - {slug: a,\x00 title: A}\n", "2:14: file contains a NUL byte (byte 21)"),
-        ("topics:\n  - title: \"caf\u00e9\"\n    question: Q\x1b[2J?\n".encode(),
-         "3:16: file contains U+001B, a control character YAML does not allow"),
-        ("topics:\r\n  - title: \u0091x\n".encode(), "2:12: file contains U+0091, a control character YAML does "
-                                                     "not allow"),
-        ("topics:\n  - title: \ufffe\n".encode(), "2:12: file contains U+FFFE, a control character YAML does not "
-                                                  "allow"),
+        (
+            'topics:\n  - title: "caf\u00e9"\n    question: Q\x1b[2J?\n'.encode(),
+            "3:16: file contains U+001B, a control character YAML does not allow",
+        ),
+        (
+            "topics:\r\n  - title: \u0091x\n".encode(),
+            "2:12: file contains U+0091, a control character YAML does not allow",
+        ),
+        (
+            "topics:\n  - title: \ufffe\n".encode(),
+            "2:12: file contains U+FFFE, a control character YAML does not allow",
+        ),
     ],
     ids=["latin-1", "utf-16", "nul", "escape-sequence", "c1-control", "non-character"],
 )
@@ -378,43 +482,64 @@ def test_bytes_yaml_refuses(invoke: Invoke, tmp_path: Path, data: bytes, expecte
 
 
 def test_a_bom_and_unicode_line_breaks_are_fine(invoke: Invoke, tmp_path: Path) -> None:
-    directory = put(tmp_path / "ev", {
-        "a.yaml": b"\xef\xbb\xbf" + TOPIC.encode(),
-        "b.yaml": "references:\r\n  - id: r\r\n    design: rct\r\n    authors: [M\u00fcller A]\u2028    title: "
-                  "T\x85    journal: J\n    year: 2020\n    pmid: '1'\n".encode(),
-    })
+    directory = put(
+        tmp_path / "ev",
+        {
+            "a.yaml": b"\xef\xbb\xbf" + TOPIC.encode(),
+            "b.yaml": "references:\r\n  - id: r\r\n    design: rct\r\n    authors: [M\u00fcller A]\u2028    title: "
+            "T\x85    journal: J\n    year: 2020\n    pmid: '1'\n".encode(),
+        },
+    )
     loads(invoke, directory, "1 topics, 1 references, 0 claims")
 
 
 @pytest.mark.parametrize(
     ("statement", "expected"),
     [
-        ('"caf\\u00e9 \\ud800 x"', "3:16: field 'statement' holds a lone surrogate U+D800 (character 6), which is "
-                                   "not text; write the character itself"),
-        ('"x \\udc00\\ud83d"', "3:16: field 'statement' holds a lone surrogate U+DC00 (character 3), which is not "
-                               "text; write the character itself"),
-        ('"\\U0000D800"', "3:16: field 'statement' holds a lone surrogate U+D800 (character 1), which is not text; "
-                          "write the character itself"),
+        (
+            '"caf\\u00e9 \\ud800 x"',
+            "3:16: field 'statement' holds a lone surrogate U+D800 (character 6), which is "
+            "not text; write the character itself",
+        ),
+        (
+            '"x \\udc00\\ud83d"',
+            "3:16: field 'statement' holds a lone surrogate U+DC00 (character 3), which is not "
+            "text; write the character itself",
+        ),
+        (
+            '"\\U0000D800"',
+            "3:16: field 'statement' holds a lone surrogate U+D800 (character 1), which is not text; "
+            "write the character itself",
+        ),
     ],
 )
-def test_lone_surrogates_are_refused_where_they_are(invoke: Invoke, tmp_path: Path, statement: str,
-                                                    expected: str) -> None:
-    text = (f"claims:\n  - id: c\n    statement: {statement}\n    topics: [first-line]\n    section: answer\n"
-            "    cites: [judson2014]\n")
+def test_lone_surrogates_are_refused_where_they_are(
+    invoke: Invoke, tmp_path: Path, statement: str, expected: str
+) -> None:
+    text = (
+        f"claims:\n  - id: c\n    statement: {statement}\n    topics: [first-line]\n    section: answer\n"
+        "    cites: [judson2014]\n"
+    )
     directory = put(tmp_path / "ev", {"e.yaml": text})
     before = tree(directory)
-    for args in (["validate", "--no-bundled", "-e", str(BASE), "-e", str(directory)],
-                 ["ask", "first-line", "--no-bundled", "-e", str(BASE), "-e", str(directory)]):
+    for args in (
+        ["validate", "--no-bundled", "-e", str(BASE), "-e", str(directory)],
+        ["ask", "first-line", "--no-bundled", "-e", str(BASE), "-e", str(directory)],
+    ):
         result = invoke(*args)
         assert result.exit_code == ExitCode.INVALID_EVIDENCE
-        assert (result.stdout, result.stderr) == ("", f"Error: 1 problem in the evidence:\n{directory}/e.yaml:"
-                                                      f"{expected}\n")
+        assert (result.stdout, result.stderr) == (
+            "",
+            f"Error: 1 problem in the evidence:\n{directory}/e.yaml:{expected}\n",
+        )
     assert tree(directory) == before
 
 
 def test_escaped_surrogate_pairs_join_into_one_character(invoke: Invoke, tmp_path: Path) -> None:
-    text = ('claims:\n  - {id: c, statement: "Emoji \\ud83d\\ude00 and \\U0001F600.", topics: [first-line], '
-            "section: key-point, cites: [judson2014]}\n")
+    text = (
+        'claims:\n  - {id: c, statement: "Emoji \\ud83d\\ude00 and \\U0001F600.", topics: [first-line], '
+        "section: key-point, cites: [judson2014]}\n"
+    )
     directory = put(tmp_path / "ev", {"e.yaml": text})
     result = invoke("ask", "first-line", "--format", "json", "--no-bundled", "-e", str(BASE), "-e", str(directory))
     assert result.exit_code == 0, result.stderr
@@ -439,15 +564,21 @@ def test_huge_numbers_are_refused_not_crashed_on(invoke: Invoke, tmp_path: Path,
 
 def test_explicit_tags_on_text_they_cannot_read(invoke: Invoke, tmp_path: Path) -> None:
     # PyYAML's own constructors crash on these (IndexError, KeyError, AttributeError): kept as text
-    text = ("references:\n  - id: r\n    design: rct\n    authors: [A]\n    title: !!bool maybe\n"
-            "    journal: !!float\n    year: !!int\n    pmid: '1'\n"
-            "claims:\n  - {id: c, topics: [t], section: answer, statement: S., cites: [r], reviewed: !!timestamp x}\n")
-    refused(invoke, put(tmp_path / "ev", {"e.yaml": TOPIC + text}), [
-        "e.yaml:10:14: field 'journal' must not be empty",
-        "e.yaml:11:11: field 'year' must be a year like 2014, not str",
-        "e.yaml:14:66: unknown reference 'r'",
-        "e.yaml:14:80: field 'reviewed' must be a date like 2026-11-27, not 'x'",
-    ])
+    text = (
+        "references:\n  - id: r\n    design: rct\n    authors: [A]\n    title: !!bool maybe\n"
+        "    journal: !!float\n    year: !!int\n    pmid: '1'\n"
+        "claims:\n  - {id: c, topics: [t], section: answer, statement: S., cites: [r], reviewed: !!timestamp x}\n"
+    )
+    refused(
+        invoke,
+        put(tmp_path / "ev", {"e.yaml": TOPIC + text}),
+        [
+            "e.yaml:10:14: field 'journal' must not be empty",
+            "e.yaml:11:11: field 'year' must be a year like 2014, not str",
+            "e.yaml:14:66: unknown reference 'r'",
+            "e.yaml:14:80: field 'reviewed' must be a date like 2026-11-27, not 'x'",
+        ],
+    )
 
 
 # --- directories, unreadable files, links ------------------------------------------------------------
@@ -466,12 +597,16 @@ def test_special_files_and_dangling_links(invoke: Invoke, tmp_path: Path) -> Non
     (directory / "zero.yaml").symlink_to("/dev/zero")  # reading it would never end
     (directory / "gone.yaml").symlink_to(tmp_path / "deleted.yaml")
     (directory / "self.yaml").symlink_to("self.yaml")
-    refused(invoke, directory, [
-        "fifo.yaml:1:1: cannot read file: not a regular file",
-        "gone.yaml:1:1: cannot read file: No such file or directory",
-        "self.yaml:1:1: cannot read file: Too many levels of symbolic links",
-        "zero.yaml:1:1: cannot read file: not a regular file",
-    ])
+    refused(
+        invoke,
+        directory,
+        [
+            "fifo.yaml:1:1: cannot read file: not a regular file",
+            "gone.yaml:1:1: cannot read file: No such file or directory",
+            "self.yaml:1:1: cannot read file: Too many levels of symbolic links",
+            "zero.yaml:1:1: cannot read file: not a regular file",
+        ],
+    )
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
@@ -521,8 +656,10 @@ def test_every_command_refuses_broken_evidence(invoke: Invoke, tmp_path: Path, a
     result = invoke(*args, "--no-bundled", "-e", str(BASE), "-e", str(directory))
     assert result.exit_code == ExitCode.INVALID_EVIDENCE
     assert result.stdout == ""
-    assert result.stderr == (f"Error: 1 problem in the evidence:\n{directory}/bad.yaml:2:1: YAML syntax error: "
-                             "expected the node content, but found '<stream end>' (while parsing a flow node)\n")
+    assert result.stderr == (
+        f"Error: 1 problem in the evidence:\n{directory}/bad.yaml:2:1: YAML syntax error: "
+        "expected the node content, but found '<stream end>' (while parsing a flow node)\n"
+    )
     assert tree(tmp_path / "ev") | tree(target) == before
 
 
@@ -593,12 +730,20 @@ def baseline_kib(tmp_path_factory: pytest.TempPathFactory) -> int:
         (("claims:\n" + "  - [1]\n" * 100_000).encode(), "stopped after 200 problems in this file", 150),
         (("{" + "a: 1, " * 500_000 + "}").encode(), "more than 200 duplicate keys; stopped here", 20),
     ],
-    ids=["billion-laughs", "long-text-aliases", "deep-lists", "deep-mappings", "many-values", "many-problems",
-         "many-duplicates"],
+    ids=[
+        "billion-laughs",
+        "long-text-aliases",
+        "deep-lists",
+        "deep-mappings",
+        "many-values",
+        "many-problems",
+        "many-duplicates",
+    ],
 )
 @pytest.mark.skipif(sys.platform != "linux", reason="ru_maxrss is in KiB on Linux")
-def test_bombs_fail_fast_with_bounded_memory(tmp_path: Path, baseline_kib: int, data: bytes, expected: str,
-                                            max_mib: int) -> None:
+def test_bombs_fail_fast_with_bounded_memory(
+    tmp_path: Path, baseline_kib: int, data: bytes, expected: str, max_mib: int
+) -> None:
     bomb = tmp_path / "bomb.yaml"
     bomb.write_bytes(data)
     result = measured(bomb)
@@ -615,18 +760,74 @@ def test_bombs_fail_fast_with_bounded_memory(tmp_path: Path, baseline_kib: int, 
 # --- arbitrary bytes: the loader loads them or raises its own error -----------------------------------------
 
 FRAGMENTS = [
-    "topics:", "references:", "claims:", "\n", "  - ", "- ", "    ", "slug: ", "id: ", "title: ", "cites: ", "{", "}",
-    "[", "]", ", ", ": ", "&a ", "*a", "!!python/object:os.system ", "!!str ", "!!int ", "! ", "? ", "|", ">-", "#",
-    "'", '"', "\\ud800", "\\U00110000", "\\x85", "\\", "\t", "\ufeff", "\x85", "\u2028", "\r", "---", "...",
-    "%YAML 1.1\n", "%TAG ! tag:x,2000:\n", "0x" + "f" * 30, "9" * 30, "2026-13-01", "2026-01-01", "<<: ", "~",
-    "null", "yes", ".inf", "1e3", "x" * 50, "\x00", "\x1b", "é", "😀",
+    "topics:",
+    "references:",
+    "claims:",
+    "\n",
+    "  - ",
+    "- ",
+    "    ",
+    "slug: ",
+    "id: ",
+    "title: ",
+    "cites: ",
+    "{",
+    "}",
+    "[",
+    "]",
+    ", ",
+    ": ",
+    "&a ",
+    "*a",
+    "!!python/object:os.system ",
+    "!!str ",
+    "!!int ",
+    "! ",
+    "? ",
+    "|",
+    ">-",
+    "#",
+    "'",
+    '"',
+    "\\ud800",
+    "\\U00110000",
+    "\\x85",
+    "\\",
+    "\t",
+    "\ufeff",
+    "\x85",
+    "\u2028",
+    "\r",
+    "---",
+    "...",
+    "%YAML 1.1\n",
+    "%TAG ! tag:x,2000:\n",
+    "0x" + "f" * 30,
+    "9" * 30,
+    "2026-13-01",
+    "2026-01-01",
+    "<<: ",
+    "~",
+    "null",
+    "yes",
+    ".inf",
+    "1e3",
+    "x" * 50,
+    "\x00",
+    "\x1b",
+    "é",
+    "😀",
 ]
 EVIDENCE_BYTES = st.one_of(
     st.binary(max_size=300),
     st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=4)), max_size=40).map(
-        lambda parts: "".join(parts).encode("utf-8", "surrogatepass")),
-    st.builds(lambda head, noise: head + noise, st.sampled_from([(TOPIC + REF).encode(), b"claims:\n  - "]),
-              st.binary(max_size=40)),
+        lambda parts: "".join(parts).encode("utf-8", "surrogatepass")
+    ),
+    st.builds(
+        lambda head, noise: head + noise,
+        st.sampled_from([(TOPIC + REF).encode(), b"claims:\n  - "]),
+        st.binary(max_size=40),
+    ),
 )
 
 
@@ -648,8 +849,11 @@ def test_arbitrary_bytes_load_or_raise_evidence_error(data: bytes, fast: bool) -
 
 
 @settings(max_examples=100, deadline=None)
-@given(text=st.text(st.characters(codec=None, exclude_categories=()), max_size=200) | st.lists(
-    st.sampled_from(FRAGMENTS), max_size=40).map("".join), fast=st.booleans())
+@given(
+    text=st.text(st.characters(codec=None, exclude_categories=()), max_size=200)
+    | st.lists(st.sampled_from(FRAGMENTS), max_size=40).map("".join),
+    fast=st.booleans(),
+)
 def test_arbitrary_text_parses_or_gives_problems(text: str, fast: bool) -> None:
     value, problems = yamlsafe.parse(text, "f.yaml", fast=fast)
     assert value is None or not problems or all("duplicate key" in p.message for p in problems)

@@ -106,8 +106,10 @@ def test_reference_needs_doi_or_pmid(tmp_path: Path) -> None:
         ("just text\n", "e.yaml:1:1: file must be a mapping with topics, references or claims, not str"),
         ("claims: 3\n", "e.yaml:1:9: 'claims' must be a list, not the number 3"),
         ("claims: [x]\n", "e.yaml:1:10: each of claims must be a mapping of fields, not str"),
-        ("claim: []\n", "e.yaml:1:1: unknown top-level key 'claim' (did you mean 'claims'?); "
-                        "expected topics, references or claims"),
+        (
+            "claim: []\n",
+            "e.yaml:1:1: unknown top-level key 'claim' (did you mean 'claims'?); expected topics, references or claims",
+        ),
     ],
 )
 def test_file_shape_problems(tmp_path: Path, text: str, expected: str) -> None:

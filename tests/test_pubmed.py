@@ -64,12 +64,18 @@ def closed_port() -> int:
     return port
 
 
-def make_client(http: HTTPServer, tmp_path: Path | None = None, sleeps: list[float] | None = None,
-                **config: Any) -> Client:
+def make_client(
+    http: HTTPServer, tmp_path: Path | None = None, sleeps: list[float] | None = None, **config: Any
+) -> Client:
     """A client for the test server: fast pacing, tiny waits recorded instead of slept."""
     settings: dict[str, Any] = {
-        "eutils_url": http.url_for("/"), "crossref_url": http.url_for("/"), "idconv_url": http.url_for("/idconv/"),
-        "ncbi_rate": 1000.0, "crossref_rate": 1000.0, "backoff": 0.01, "timeout": 2.0,
+        "eutils_url": http.url_for("/"),
+        "crossref_url": http.url_for("/"),
+        "idconv_url": http.url_for("/idconv/"),
+        "ncbi_rate": 1000.0,
+        "crossref_rate": 1000.0,
+        "backoff": 0.01,
+        "timeout": 2.0,
         "cache_dir": tmp_path / "services" if tmp_path else None,
     }
     settings.update(config)
@@ -90,19 +96,31 @@ def test_esummary_sends_one_get_with_tool_email_and_key(http: HTTPServer) -> Non
     with make_client(http, email="me@example.org", api_key="k3y") as client:
         got = client.esummary(["24618336", "99999999", "35835135"])
     assert [(p, lk.state) for p, lk in got.items()] == [
-        ("24618336", LookupState.FOUND), ("99999999", LookupState.NOT_FOUND), ("35835135", LookupState.FOUND)]
+        ("24618336", LookupState.FOUND),
+        ("99999999", LookupState.NOT_FOUND),
+        ("35835135", LookupState.FOUND),
+    ]
     assert got["35835135"].work is not None and got["35835135"].work.journal == "Lancet Oncol"
-    (request, _), = http.log
-    assert dict(request.args) == {"db": "pubmed", "id": "24618336,99999999,35835135", "retmode": "json",
-                                  "tool": "lms", "email": "me@example.org", "api_key": "k3y"}
+    ((request, _),) = http.log
+    assert dict(request.args) == {
+        "db": "pubmed",
+        "id": "24618336,99999999,35835135",
+        "retmode": "json",
+        "tool": "lms",
+        "email": "me@example.org",
+        "api_key": "k3y",
+    }
     assert request.headers["User-Agent"].startswith("lms/")
     assert "mailto:me@example.org" in request.headers["User-Agent"]
 
 
-@pytest.mark.parametrize(("count", "calls"), [(200, [("GET", 200)]), (201, [("POST", 201)]),
-                                              (1001, [("POST", 500), ("POST", 500), ("GET", 1)])])
-def test_esummary_batches_get_up_to_200_ids_and_posts_above(http: HTTPServer, count: int,
-                                                             calls: list[tuple[str, int]]) -> None:
+@pytest.mark.parametrize(
+    ("count", "calls"),
+    [(200, [("GET", 200)]), (201, [("POST", 201)]), (1001, [("POST", 500), ("POST", 500), ("GET", 1)])],
+)
+def test_esummary_batches_get_up_to_200_ids_and_posts_above(
+    http: HTTPServer, count: int, calls: list[tuple[str, int]]
+) -> None:
     http.expect_request("/esummary.fcgi").respond_with_handler(esummary_handler)
     pmids = [str(30000000 + i) for i in range(count)]
     with make_client(http) as client:
@@ -116,7 +134,8 @@ def test_esummary_batches_get_up_to_200_ids_and_posts_above(http: HTTPServer, co
 def test_retry_after_429_is_honoured(http: HTTPServer) -> None:
     limit = {"error": "API rate limit exceeded", "api-key": "127.0.0.1", "count": "5", "limit": "3"}
     http.expect_oneshot_request("/esummary.fcgi").respond_with_json(
-        limit, status=429, headers={"Retry-After": "2", "X-RateLimit-Limit": "3", "X-RateLimit-Remaining": "0"})
+        limit, status=429, headers={"Retry-After": "2", "X-RateLimit-Limit": "3", "X-RateLimit-Remaining": "0"}
+    )
     http.expect_request("/esummary.fcgi").respond_with_handler(esummary_handler)
     sleeps: list[float] = []
     with make_client(http, sleeps=sleeps) as client:
@@ -171,8 +190,10 @@ def test_timeout_fails_quickly_with_a_clear_message(http: HTTPServer) -> None:
         got = client.esummary(["23354568"])["23354568"]
     assert time.perf_counter() - start < 0.5
     assert got.state is LookupState.FAILED
-    assert got.detail == f"PubMed could not be reached at {http.url_for('/esummary.fcgi')}: " \
-                         "no answer within 0.05 s (after 2 attempts)"
+    assert (
+        got.detail == f"PubMed could not be reached at {http.url_for('/esummary.fcgi')}: "
+        "no answer within 0.05 s (after 2 attempts)"
+    )
     # The server's handlers are still sleeping: let them finish, or their late log entries
     # land in the next test's log.
     deadline = time.monotonic() + 5
@@ -200,8 +221,9 @@ def test_an_error_object_is_a_failure(http: HTTPServer) -> None:
 def test_connection_refused_is_retried_once_then_reported() -> None:
     port = closed_port()
     sleeps: list[float] = []
-    client = Client(Config(eutils_url=f"http://127.0.0.1:{port}/eutils", ncbi_rate=1000, backoff=0.01),
-                    sleep=sleeps.append)
+    client = Client(
+        Config(eutils_url=f"http://127.0.0.1:{port}/eutils", ncbi_rate=1000, backoff=0.01), sleep=sleeps.append
+    )
     with client:
         got = client.esummary(["23354568"])["23354568"]
     assert got.state is LookupState.FAILED
@@ -220,7 +242,7 @@ def test_crossref_work_with_mailto(http: HTTPServer) -> None:
         got = client.crossref("10.1016/S1470-2045(15)70070-7")
     assert got.state is LookupState.FOUND and got.work is not None
     assert got.work.authors[:2] == ("Pautier P", "Floquet A")
-    (request, _), = http.log
+    ((request, _),) = http.log
     assert request.args["mailto"] == "me@example.org"
     assert "%28" in request.url or "(" in request.path  # the DOI travels percent-encoded
 
@@ -234,8 +256,9 @@ def test_crossref_404_is_not_found_and_cached(http: HTTPServer, tmp_path: Path) 
 
 
 def test_crossref_429_then_success(http: HTTPServer) -> None:
-    http.expect_oneshot_request(re.compile(r"^/works/.*")).respond_with_data("", status=429,
-                                                                               headers={"Retry-After": "1"})
+    http.expect_oneshot_request(re.compile(r"^/works/.*")).respond_with_data(
+        "", status=429, headers={"Retry-After": "1"}
+    )
     http.expect_request(re.compile(r"^/works/.*")).respond_with_json(crossref_json("hensley2015"))
     sleeps: list[float] = []
     with make_client(http, sleeps=sleeps) as client:
@@ -259,11 +282,20 @@ def test_idconv_and_works_route_each_identifier(http: HTTPServer) -> None:
     http.expect_request("/esummary.fcgi").respond_with_handler(esummary_handler)
     http.expect_request("/works/10.1200/JCO.2014.58.3781").respond_with_json(crossref_json("hensley2015"))
     with make_client(http) as client:
-        got = client.works([(IdKind.PMCID, "PMC3657306"), (IdKind.DOI, "10.1200/JCO.2014.58.3781"),
-                            (IdKind.PMID, "24618336"), (IdKind.PMCID, "PMC1")])
+        got = client.works(
+            [
+                (IdKind.PMCID, "PMC3657306"),
+                (IdKind.DOI, "10.1200/JCO.2014.58.3781"),
+                (IdKind.PMID, "24618336"),
+                (IdKind.PMCID, "PMC1"),
+            ]
+        )
     assert [(lk.state, lk.service) for lk in got] == [
-        (LookupState.FOUND, "PubMed"), (LookupState.FOUND, "Crossref"), (LookupState.FOUND, "PubMed"),
-        (LookupState.NOT_FOUND, "PMC ID converter")]
+        (LookupState.FOUND, "PubMed"),
+        (LookupState.FOUND, "Crossref"),
+        (LookupState.FOUND, "PubMed"),
+        (LookupState.NOT_FOUND, "PMC ID converter"),
+    ]
     assert got[0].work is not None and got[0].work.pmid == "23354568"
     esummary = [r for r, _ in http.log if r.path == "/esummary.fcgi"]
     assert [r.args["id"] for r in esummary] == ["23354568,24618336"]  # one batch for both PMIDs
@@ -370,17 +402,32 @@ def as_esummary(ref: Reference) -> dict[str, Any]:
     ids = [{"idtype": "pubmed", "idtypen": 1, "value": ref.pmid}]
     if ref.doi:
         ids.append({"idtype": "doi", "idtypen": 3, "value": ref.doi})
-    return {"uid": ref.pmid, "pubdate": f"{ref.year} Jan", "source": ref.journal, "title": ref.title + ".",
-            "authors": [{"name": a, "authtype": "Author", "clusterid": ""} for a in ref.named_authors],
-            "pubtype": ["Journal Article"], "articleids": ids, "fulljournalname": ref.journal}
+    return {
+        "uid": ref.pmid,
+        "pubdate": f"{ref.year} Jan",
+        "source": ref.journal,
+        "title": ref.title + ".",
+        "authors": [{"name": a, "authtype": "Author", "clusterid": ""} for a in ref.named_authors],
+        "pubtype": ["Journal Article"],
+        "articleids": ids,
+        "fulljournalname": ref.journal,
+    }
 
 
 def as_crossref(ref: Reference) -> dict[str, Any]:
     family, _, initials = ref.named_authors[0].rpartition(" ")
-    return {"status": "ok", "message-type": "work", "message": {
-        "DOI": ref.doi, "type": "journal-article", "title": [ref.title], "container-title": [ref.journal],
-        "author": [{"given": " ".join(initials), "family": family, "sequence": "first"}],
-        "issued": {"date-parts": [[ref.year]]}}}
+    return {
+        "status": "ok",
+        "message-type": "work",
+        "message": {
+            "DOI": ref.doi,
+            "type": "journal-article",
+            "title": [ref.title],
+            "container-title": [ref.journal],
+            "author": [{"given": " ".join(initials), "family": family, "sequence": "first"}],
+            "issued": {"date-parts": [[ref.year]]},
+        },
+    }
 
 
 def test_bundled_base_needs_one_esummary_and_one_crossref_request_per_doi_only_reference(

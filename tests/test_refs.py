@@ -100,8 +100,11 @@ def test_crossref_message_becomes_a_work() -> None:
 
 
 def test_crossref_retractions() -> None:
-    notice = {"DOI": "10.5555/n", "title": ["Retraction notice"],
-              "update-to": [{"type": "retraction", "DOI": "10.5555/x"}]}
+    notice = {
+        "DOI": "10.5555/n",
+        "title": ["Retraction notice"],
+        "update-to": [{"type": "retraction", "DOI": "10.5555/x"}],
+    }
     assert work_from_crossref(notice).retraction == "this DOI is a retraction notice"
     retracted = {"DOI": "10.5555/x", "title": ["A <i>study</i>"], "updated-by": [{"type": "retraction"}]}
     assert work_from_crossref(retracted).retraction == "Crossref records a retraction of it"
@@ -113,8 +116,15 @@ def test_crossref_retractions() -> None:
 # --- comparing ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("ref_id", "pmid"), [("judson2014", "24618336"), ("pautier2022", "35835135"),
-                                              ("gladdy2013", "23354568"), ("mizoshiri2018", "29718861")])
+@pytest.mark.parametrize(
+    ("ref_id", "pmid"),
+    [
+        ("judson2014", "24618336"),
+        ("pautier2022", "35835135"),
+        ("gladdy2013", "23354568"),
+        ("mizoshiri2018", "29718861"),
+    ],
+)
 def test_fixture_base_matches_its_records(base: EvidenceBase, ref_id: str, pmid: str) -> None:
     result = check(base.reference_map()[ref_id], Lookup.found("PubMed", work_from_esummary(record(pmid))))
     assert result.mismatches == ()
@@ -126,22 +136,27 @@ def test_title_mismatch_names_both_values(base: EvidenceBase) -> None:
     result = check(wrong, Lookup.found("PubMed", work_from_esummary(record("23354568"))))
     assert result.status is Status.MISMATCH
     assert [(m.field, m.ours, m.theirs) for m in result.mismatches] == [
-        ("title", "Predictors of survival in primary leiomyosarcoma",
-         "Predictors of survival and recurrence in primary leiomyosarcoma"),
+        (
+            "title",
+            "Predictors of survival in primary leiomyosarcoma",
+            "Predictors of survival and recurrence in primary leiomyosarcoma",
+        ),
     ]
 
 
 def test_titles_compare_without_case_punctuation_or_markup(base: EvidenceBase) -> None:
     work = work_from_esummary(record("39990001"))
-    ours = ref(base, "gladdy2013", title="Loss of ATRX and DAXX in Uterine Leiomyosarcoma & its precursors - "
-                                         "a synthetic record")
+    ours = ref(
+        base,
+        "gladdy2013",
+        title="Loss of ATRX and DAXX in Uterine Leiomyosarcoma & its precursors - a synthetic record",
+    )
     assert "title" not in [m.field for m in compare(ours, work)]
 
 
 def test_other_fields_are_compared(base: EvidenceBase) -> None:
     work = work_from_esummary(record("23354568"))
-    wrong = ref(base, "gladdy2013", year=2012, journal="Ann Oncol", authors=("Singer S",),
-                doi="10.1245/other")
+    wrong = ref(base, "gladdy2013", year=2012, journal="Ann Oncol", authors=("Singer S",), doi="10.1245/other")
     fields = {m.field: (m.ours, m.theirs) for m in compare(wrong, work)}
     assert fields == {
         "year": ("2012", "2013"),
@@ -198,15 +213,25 @@ def test_reports(base: EvidenceBase) -> None:
     assert data["schema_version"] == 1
     assert data["summary"] == {"verified": 0, "mismatch": 1, "not-found": 1, "retracted": 0, "unchecked": 0}
     assert data["results"][0] == {
-        "id": "gladdy2013", "pmid": "23354568", "doi": "10.1245/s10434-013-2876-y", "status": "mismatch",
+        "id": "gladdy2013",
+        "pmid": "23354568",
+        "doi": "10.1245/s10434-013-2876-y",
+        "status": "mismatch",
         "source": "PubMed",
-        "mismatches": [{"field": "title", "ours": "A | piped *title*",
-                        "theirs": "Predictors of survival and recurrence in primary leiomyosarcoma"}],
+        "mismatches": [
+            {
+                "field": "title",
+                "ours": "A | piped *title*",
+                "theirs": "Predictors of survival and recurrence in primary leiomyosarcoma",
+            }
+        ],
         "detail": None,
     }
     md = render_markdown.verify(results).splitlines()
-    assert md[4] == ('| gladdy2013 | mismatch | title: ours "A \\| piped \\*title\\*", PubMed "Predictors of survival '
-                     'and recurrence in primary leiomyosarcoma" |')
+    assert md[4] == (
+        '| gladdy2013 | mismatch | title: ours "A \\| piped \\*title\\*", PubMed "Predictors of survival '
+        'and recurrence in primary leiomyosarcoma" |'
+    )
     assert md[-1] == "2 references: 1 mismatch, 1 not-found."
     assert counts([]) == {s.value: 0 for s in Status}
 
@@ -264,8 +289,9 @@ def test_entry_yaml_is_a_valid_reference() -> None:
 
 
 def test_entry_yaml_quotes_hostile_text() -> None:
-    work = Work("Crossref", 'Colons: "quotes" # not a comment\n- [x]', ("O'Malley DM",), "J: X", years=(2020,),
-                doi="10.5555/x")
+    work = Work(
+        "Crossref", 'Colons: "quotes" # not a comment\n- [x]', ("O'Malley DM",), "J: X", years=(2020,), doi="10.5555/x"
+    )
     parsed = load.parse_file(("references:\n" + entry_yaml(Entry("x2020", work, Rank.REVIEW))).encode(), "n.yaml")
     assert parsed.problems == []
     assert parsed.references[0].title == 'Colons: "quotes" # not a comment - [x]'
@@ -274,9 +300,11 @@ def test_entry_yaml_quotes_hostile_text() -> None:
 
 # --- appending to a file ---------------------------------------------------------------------
 
-JUDSON = Entry("newref2014",
-               Work("PubMed", "A title", ("Doe J",), "J Test", years=(2014,), pmid="1234", doi="10.5555/n"),
-               Rank.REVIEW)
+JUDSON = Entry(
+    "newref2014",
+    Work("PubMed", "A title", ("Doe J",), "J Test", years=(2014,), pmid="1234", doi="10.5555/n"),
+    Rank.REVIEW,
+)
 
 
 def test_append_keeps_text_and_lands_before_the_next_key() -> None:
@@ -315,9 +343,12 @@ def test_append_refuses_a_flow_list() -> None:
 
 
 def test_add_to_file_appends_atomically(tmp_path: Path, base: EvidenceBase) -> None:
-    target = write(tmp_path / "refs.yaml", "# keep me\nreferences:\n  - id: a1  # and me\n    design: review\n"
-                                          "    authors: [A B]\n    title: T\n    journal: J\n    year: 2000\n"
-                                          "    pmid: '1'\n")
+    target = write(
+        tmp_path / "refs.yaml",
+        "# keep me\nreferences:\n  - id: a1  # and me\n    design: review\n"
+        "    authors: [A B]\n    title: T\n    journal: J\n    year: 2000\n"
+        "    pmid: '1'\n",
+    )
     os.chmod(target, 0o640)
     before = target.read_text()
     add_to_file(target, [JUDSON], base)
@@ -331,15 +362,26 @@ def test_add_to_file_appends_atomically(tmp_path: Path, base: EvidenceBase) -> N
 @pytest.mark.parametrize(
     ("entry", "message"),
     [
-        (Entry("gladdy2013", Work("PubMed", "t", ("X Y",), "J", years=(2000,), pmid="77"), Rank.REVIEW),
-         "reference 'gladdy2013' already has id gladdy2013"),
-        (Entry("other", Work("PubMed", "t", ("X Y",), "J", years=(2000,), pmid="23354568"), Rank.REVIEW),
-         "reference 'gladdy2013' already has PMID 23354568"),
-        (Entry("other", Work("Crossref", "t", ("X Y",), "J", years=(2000,), doi="10.1245/S10434-013-2876-Y"),
-               Rank.REVIEW),
-         "reference 'gladdy2013' already has DOI 10.1245/S10434-013-2876-Y"),
-        (Entry("first-line", Work("Crossref", "t", ("X Y",), "J", years=(2000,), doi="10.5555/new"), Rank.REVIEW),
-         "id 'first-line' is already a topic"),
+        (
+            Entry("gladdy2013", Work("PubMed", "t", ("X Y",), "J", years=(2000,), pmid="77"), Rank.REVIEW),
+            "reference 'gladdy2013' already has id gladdy2013",
+        ),
+        (
+            Entry("other", Work("PubMed", "t", ("X Y",), "J", years=(2000,), pmid="23354568"), Rank.REVIEW),
+            "reference 'gladdy2013' already has PMID 23354568",
+        ),
+        (
+            Entry(
+                "other",
+                Work("Crossref", "t", ("X Y",), "J", years=(2000,), doi="10.1245/S10434-013-2876-Y"),
+                Rank.REVIEW,
+            ),
+            "reference 'gladdy2013' already has DOI 10.1245/S10434-013-2876-Y",
+        ),
+        (
+            Entry("first-line", Work("Crossref", "t", ("X Y",), "J", years=(2000,), doi="10.5555/new"), Rank.REVIEW),
+            "id 'first-line' is already a topic",
+        ),
     ],
 )
 def test_duplicates_are_refused_and_nothing_is_written(
@@ -353,8 +395,11 @@ def test_duplicates_are_refused_and_nothing_is_written(
 
 
 def test_duplicates_within_the_target_file_are_refused(tmp_path: Path) -> None:
-    target = write(tmp_path / "refs.yaml", "references:\n  - id: mine\n    design: review\n    authors: [A B]\n"
-                                          "    title: T\n    journal: J\n    year: 2000\n    pmid: '1234'\n")
+    target = write(
+        tmp_path / "refs.yaml",
+        "references:\n  - id: mine\n    design: review\n    authors: [A B]\n"
+        "    title: T\n    journal: J\n    year: 2000\n    pmid: '1234'\n",
+    )
     empty = EvidenceBase((), (), ())
     with pytest.raises(EvidenceError, match=f"{target}:2:1: reference 'mine' already has PMID 1234"):
         add_to_file(target, [JUDSON], empty)

@@ -18,8 +18,17 @@ def test_golden_and_shape() -> None:
     text = render_json.render(summary)
     assert text == (DATA / "golden" / "first-line.json").read_text(encoding="utf-8")
     data = json.loads(text)
-    assert list(data) == ["schema_version", "query", "topic", "sections", "references", "glance", "hidden",
-                          "reviewed_through", "disclaimer"]
+    assert list(data) == [
+        "schema_version",
+        "query",
+        "topic",
+        "sections",
+        "references",
+        "glance",
+        "hidden",
+        "reviewed_through",
+        "disclaimer",
+    ]
     assert data["hidden"] == []
     assert data["schema_version"] == 1
     assert data["query"] == {"topic": "first-line", "min_rank": None, "since": None, "population": None}

@@ -49,12 +49,16 @@ def test_escape_round_trips_as_literal_text(text: str) -> None:
 
 
 def test_hostile_claim_is_literal_in_a_bullet(tmp_path: Path) -> None:
-    write(tmp_path / "e.yaml", (BASE / "references.yaml").read_text() + (
-        "topics:\n  - {slug: t, title: T, question: 'Q [x](y) <b>?'}\n"
-        "claims:\n  - id: c\n    topics: [t]\n    section: key-point\n"
-        "    statement: '<script>x</script> | [bold]*hi*[/] # end.'\n    cites: [judson2014]\n"
-        "  - id: a\n    topics: [t]\n    section: answer\n    statement: 'Plain answer.'\n    cites: [gladdy2013]\n"
-    ))
+    write(
+        tmp_path / "e.yaml",
+        (BASE / "references.yaml").read_text()
+        + (
+            "topics:\n  - {slug: t, title: T, question: 'Q [x](y) <b>?'}\n"
+            "claims:\n  - id: c\n    topics: [t]\n    section: key-point\n"
+            "    statement: '<script>x</script> | [bold]*hi*[/] # end.'\n    cites: [judson2014]\n"
+            "  - id: a\n    topics: [t]\n    section: answer\n    statement: 'Plain answer.'\n    cites: [gladdy2013]\n"
+        ),
+    )
     base = load.load([tmp_path])
     text = markdown.render(compose(Query("t"), select(base, "t", Filters())))
     tokens = MarkdownIt("commonmark").parse(text)
@@ -62,7 +66,10 @@ def test_hostile_claim_is_literal_in_a_bullet(tmp_path: Path) -> None:
     inline_types = {c.type for t in tokens if t.children for c in t.children}
     assert "html_inline" not in inline_types
     assert "link_open" not in inline_types
-    headings = ["".join(c.content for c in tokens[i + 1].children or [])
-                for i, t in enumerate(tokens) if t.type == "heading_open"]
+    headings = [
+        "".join(c.content for c in tokens[i + 1].children or [])
+        for i, t in enumerate(tokens)
+        if t.type == "heading_open"
+    ]
     assert headings[0] == "Q [x](y) <b>?"
     assert "- \\<script\\>x\\</script\\> \\| \\[bold\\]\\*hi\\*\\[/\\] \\# end [2]." in text

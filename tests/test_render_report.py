@@ -42,17 +42,35 @@ def test_golden_json_and_shape() -> None:
     text = render_report.json(fixture_report())
     assert text == (GOLDEN / "report.json").read_text(encoding="utf-8")
     data = json.loads(text)
-    assert list(data) == ["schema_version", "report", "sections", "references", "glance", "reviewed_through",
-                          "disclaimer"]
-    assert data["report"] == {"title": "LMS fixture report: first-line therapy and recurrence",
-                              "subtitle": "A small report for the golden-file tests",
-                              "author": ["A. Writer", "B. Reviewer"], "date": "2026-03-01"}
+    assert list(data) == [
+        "schema_version",
+        "report",
+        "sections",
+        "references",
+        "glance",
+        "reviewed_through",
+        "disclaimer",
+    ]
+    assert data["report"] == {
+        "title": "LMS fixture report: first-line therapy and recurrence",
+        "subtitle": "A small report for the golden-file tests",
+        "author": ["A. Writer", "B. Reviewer"],
+        "date": "2026-03-01",
+    }
     assert [s["empty"] for s in data["sections"]] == [
-        None, None, "No claims left after the filters: min-rank rct removed the last 2 claims.", None]
+        None,
+        None,
+        "No claims left after the filters: min-rank rct removed the last 2 claims.",
+        None,
+    ]
     assert data["sections"][2]["sections"] == []
     assert data["sections"][1]["sections"][0]["claims"][0]["citations"] == [4]  # shared number
-    assert [r["key"] for r in data["references"]] == ["pmid:24618336", "pmid:35835135", "pmid:29718861",
-                                                      "pmid:23354568"]
+    assert [r["key"] for r in data["references"]] == [
+        "pmid:24618336",
+        "pmid:35835135",
+        "pmid:29718861",
+        "pmid:23354568",
+    ]
 
 
 def test_markdown_structure_contents_and_one_reference_list() -> None:
@@ -75,28 +93,36 @@ def test_markdown_structure_contents_and_one_reference_list() -> None:
     assert "A. Writer, B. Reviewer \u00b7 2026-03-01" in text
 
 
-@pytest.mark.parametrize(("text", "ident"), [
-    ("First-line therapy", "first-line-therapy"),
-    ("Recurrence, randomised evidence only", "recurrence-randomised-evidence-only"),
-    ("2. Treatment after 2015 (v1.2)", "treatment-after-2015-v1.2"),
-    ("Spread \u2014 blood or lymph?", "spread-blood-or-lymph"),
-    ("Qualité de vie", "qualité-de-vie"),
-    ("!!!", "section"),
-])
+@pytest.mark.parametrize(
+    ("text", "ident"),
+    [
+        ("First-line therapy", "first-line-therapy"),
+        ("Recurrence, randomised evidence only", "recurrence-randomised-evidence-only"),
+        ("2. Treatment after 2015 (v1.2)", "treatment-after-2015-v1.2"),
+        ("Spread \u2014 blood or lymph?", "spread-blood-or-lymph"),
+        ("Qualité de vie", "qualité-de-vie"),
+        ("!!!", "section"),
+    ],
+)
 def test_heading_ids_follow_pandoc(text: str, ident: str) -> None:
     assert render_report.heading_id(text) == ident
 
 
 def test_repeated_headings_get_numbered_ids() -> None:
     assert render_report.unique_ids(["Key points", "A", "Key points", "Key points"]) == [
-        "key-points", "a", "key-points-1", "key-points-2"]
+        "key-points",
+        "a",
+        "key-points-1",
+        "key-points-2",
+    ]
 
 
 def test_untrusted_spec_text_is_escaped() -> None:
     spec = parse_spec(
         b"title: '# [x](javascript:alert(1)) <b>'\nsubtitle: '*bold* @pmid:1'\nauthor: '<i>me</i>'\n"
         b"sections:\n  - topic: first-line\n    heading: '[link](http://x) | pipe'\n    intro: '- not a list'\n",
-        "s.yaml")
+        "s.yaml",
+    )
     text = render_report.markdown(compose_report(spec, load.load([BASE]), dt.date(2030, 1, 1)))
     tokens = MarkdownIt("commonmark").parse(text)
     inline = {c.type for t in tokens if t.children for c in t.children}
@@ -123,14 +149,19 @@ def test_empty_report_says_no_sources() -> None:
 # --- pandoc citations in `ask` Markdown (render/markdown.py) ----------------------------------
 
 
-@pytest.mark.parametrize(("key", "written"), [
-    ("pmid:35835135", "@pmid:35835135"),
-    ("doi:10.1245/s10434-013-2876-y", "@doi:10.1245/s10434-013-2876-y"),
-    ("doi:10.1016/S1470-2045(14)70063-4", "@{doi:10.1016/S1470-2045(14)70063-4}"),
-    ("doi:10.1002/1097-0142(20010515)91:10<1914::aid-cncr1214>3.0.co;2-3",
-     "@{doi:10.1002/1097-0142(20010515)91:10<1914::aid-cncr1214>3.0.co;2-3}"),
-    ("doi:10.1000/ends.", "@{doi:10.1000/ends.}"),  # pandoc would stop before a final '.'
-])
+@pytest.mark.parametrize(
+    ("key", "written"),
+    [
+        ("pmid:35835135", "@pmid:35835135"),
+        ("doi:10.1245/s10434-013-2876-y", "@doi:10.1245/s10434-013-2876-y"),
+        ("doi:10.1016/S1470-2045(14)70063-4", "@{doi:10.1016/S1470-2045(14)70063-4}"),
+        (
+            "doi:10.1002/1097-0142(20010515)91:10<1914::aid-cncr1214>3.0.co;2-3",
+            "@{doi:10.1002/1097-0142(20010515)91:10<1914::aid-cncr1214>3.0.co;2-3}",
+        ),
+        ("doi:10.1000/ends.", "@{doi:10.1000/ends.}"),  # pandoc would stop before a final '.'
+    ],
+)
 def test_pandoc_key_is_bare_only_when_pandoc_reads_it_whole(key: str, written: str) -> None:
     assert markdown.pandoc_key(key) == written
 

@@ -17,11 +17,15 @@ from tests.conftest import BASE, write
 
 
 def draw(tmp_path: Path, statement: str, color: bool = False) -> str:
-    write(tmp_path / "e.yaml", (BASE / "references.yaml").read_text() + (
-        "topics:\n  - {slug: t, title: T, question: 'Q?'}\n"
-        f"claims:\n  - id: c\n    topics: [t]\n    section: key-point\n    statement: {json.dumps(statement)}\n"
-        "    cites: [judson2014]\n"
-    ))
+    write(
+        tmp_path / "e.yaml",
+        (BASE / "references.yaml").read_text()
+        + (
+            "topics:\n  - {slug: t, title: T, question: 'Q?'}\n"
+            f"claims:\n  - id: c\n    topics: [t]\n    section: key-point\n    statement: {json.dumps(statement)}\n"
+            "    cites: [judson2014]\n"
+        ),
+    )
     base = load.load([tmp_path])
     out = io.StringIO()
     console = Console(file=out, width=200, force_terminal=color, no_color=not color, highlight=False)

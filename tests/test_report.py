@@ -79,18 +79,28 @@ def test_every_problem_is_reported_with_its_position() -> None:
     ]
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("", ["r.yaml:1:1: file is empty: expected a report spec with title and sections"]),
-    ("- a list\n", ["r.yaml:1:1: a report spec must be a mapping, not a list"]),
-    ("title: T\n", ["r.yaml:1:1: the report spec is missing required field 'sections'"]),
-    ("title: T\nsections: []\n", ["r.yaml:2:11: field 'sections' must be a non-empty list of sections"]),
-    ("sections:\n  - topic: x\n", ["r.yaml:1:1: the report spec is missing required field 'title'"]),
-    ("title: T\ntitle: U\nsections:\n  - topic: x\n", ["r.yaml:2:1: duplicate key 'title' (first at line 1)"]),
-    ("title: [unclosed\n", ["r.yaml:2:1: YAML syntax error: expected ',' or ']', but got '<stream end>' "
-                            "(while parsing a flow sequence)"]),
-    ("title: !!python/object:os.system x\n", ["r.yaml:1:8: tag 'tag:yaml.org,2002:python/object:os.system' "
-                                              "is not allowed in evidence files"]),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", ["r.yaml:1:1: file is empty: expected a report spec with title and sections"]),
+        ("- a list\n", ["r.yaml:1:1: a report spec must be a mapping, not a list"]),
+        ("title: T\n", ["r.yaml:1:1: the report spec is missing required field 'sections'"]),
+        ("title: T\nsections: []\n", ["r.yaml:2:11: field 'sections' must be a non-empty list of sections"]),
+        ("sections:\n  - topic: x\n", ["r.yaml:1:1: the report spec is missing required field 'title'"]),
+        ("title: T\ntitle: U\nsections:\n  - topic: x\n", ["r.yaml:2:1: duplicate key 'title' (first at line 1)"]),
+        (
+            "title: [unclosed\n",
+            [
+                "r.yaml:2:1: YAML syntax error: expected ',' or ']', but got '<stream end>' "
+                "(while parsing a flow sequence)"
+            ],
+        ),
+        (
+            "title: !!python/object:os.system x\n",
+            ["r.yaml:1:8: tag 'tag:yaml.org,2002:python/object:os.system' is not allowed in evidence files"],
+        ),
+    ],
+)
 def test_spec_file_problems(text: str, expected: list[str]) -> None:
     assert problems(text) == expected
 
@@ -123,7 +133,10 @@ def test_unknown_topic_is_a_spec_problem_at_the_slug() -> None:
 def test_numbering_is_shared_across_sections() -> None:
     report = build("title: T\nsections:\n  - topic: first-line\n  - topic: recurrence\n")
     assert [(e.number, e.reference.id) for e in report.references] == [
-        (1, "judson2014"), (2, "pautier2022"), (3, "mizoshiri2018"), (4, "gladdy2013"),
+        (1, "judson2014"),
+        (2, "pautier2022"),
+        (3, "mizoshiri2018"),
+        (4, "gladdy2013"),
     ]
     recurrence = report.sections[1]
     answer = recurrence.parts[0].claims[0]
@@ -135,8 +148,7 @@ def test_numbering_is_shared_across_sections() -> None:
 
 def test_numbers_follow_first_use_in_report_order() -> None:
     report = build("title: T\nsections:\n  - topic: recurrence\n  - topic: first-line\n")
-    assert [e.reference.id for e in report.references] == ["gladdy2013", "mizoshiri2018", "judson2014",
-                                                            "pautier2022"]
+    assert [e.reference.id for e in report.references] == ["gladdy2013", "mizoshiri2018", "judson2014", "pautier2022"]
     first_line_answer = report.sections[1].parts[0].claims[0]
     assert first_line_answer.numbers == (3, 4)
 
@@ -156,8 +168,9 @@ def test_a_section_the_filters_empty_says_why_and_others_still_render() -> None:
 
 def test_a_topic_without_claims_says_so() -> None:
     evidence = base()
-    empty_topic = EvidenceBase((*evidence.topics, Topic("lonely", "Lonely", "Nothing here?")),
-                               evidence.references, evidence.claims)
+    empty_topic = EvidenceBase(
+        (*evidence.topics, Topic("lonely", "Lonely", "Nothing here?")), evidence.references, evidence.claims
+    )
     report = compose_report(spec("title: T\nsections:\n  - topic: lonely\n"), empty_topic, TODAY)
     assert report.sections[0].empty == "No claims on this topic in the evidence base."
     assert report.references == ()

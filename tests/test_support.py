@@ -45,10 +45,12 @@ REFS = {
 }
 
 
-def claim(claim_id: str, cites: tuple[str, ...], support: Support = Support.TOGETHER,
-          population: Population = Population.ALL) -> Claim:
-    return Claim(claim_id, ("t",), Section.KEY_POINT, f"Statement {claim_id}.", cites, population,
-                 dt.date(2026, 12, 1), support)
+def claim(
+    claim_id: str, cites: tuple[str, ...], support: Support = Support.TOGETHER, population: Population = Population.ALL
+) -> Claim:
+    return Claim(
+        claim_id, ("t",), Section.KEY_POINT, f"Statement {claim_id}.", cites, population, dt.date(2026, 12, 1), support
+    )
 
 
 def kept_ids(claims: list[Claim], filters: Filters) -> list[tuple[str, list[str]]]:
@@ -82,17 +84,22 @@ def test_a_filter_removing_every_source_of_one_claim_and_part_of_another() -> No
     ]
     kept, removed, hidden = filter_claims(claims, REFS, Filters(since=2020))
     assert [(c.id, [r.id for r in rs]) for c, rs in kept] == [
-        ("mixed-each", ["trial2024"]), ("new-only", ["trial2024"])]
+        ("mixed-each", ["trial2024"]),
+        ("new-only", ["trial2024"]),
+    ]
     assert removed is None
     assert hidden == (Hidden("--since 2020", "needs-source", 1), Hidden("--since 2020", "no-source", 1))
-    assert hidden_note(hidden) == ("Note: the filters hid 2 claims (--since 2020: 1 missing a source they need "
-                                   "(support: together), 1 left with no source).")
+    assert hidden_note(hidden) == (
+        "Note: the filters hid 2 claims (--since 2020: 1 missing a source they need "
+        "(support: together), 1 left with no source)."
+    )
 
 
 def test_one_source_claims_behave_the_same_under_both_kinds() -> None:
     for filters in (Filters(), Filters(min_rank=Rank.RCT), Filters(since=2020), Filters(since=2025)):
         assert kept_ids([claim("a", ("trial2024",))], filters) == kept_ids(
-            [claim("a", ("trial2024",), Support.EACH)], filters)
+            [claim("a", ("trial2024",), Support.EACH)], filters
+        )
 
 
 def test_population_hides_claims_for_other_patients_and_says_so() -> None:
@@ -124,8 +131,9 @@ def test_an_each_claim_is_as_strong_as_its_strongest_shown_source() -> None:
 
 
 def test_compose_carries_what_was_hidden() -> None:
-    base = EvidenceBase((TOPIC,), tuple(REFS.values()),
-                        (claim("both", ("review2022", "guide2010")), claim("new", ("trial2024",))))
+    base = EvidenceBase(
+        (TOPIC,), tuple(REFS.values()), (claim("both", ("review2022", "guide2010")), claim("new", ("trial2024",)))
+    )
     summary = compose(Query("t", Filters(since=2020)), select(base, "t", Filters(since=2020)))
     assert summary.hidden == (Hidden("--since 2020", "needs-source", 1),)
     assert [c.claim.id for s in summary.sections for c in s.claims] == ["new"]
@@ -139,13 +147,13 @@ RANKS = list(Rank)
 @st.composite
 def bases(draw: st.DrawFn) -> tuple[dict[str, Reference], list[Claim]]:
     n_refs = draw(st.integers(1, 6))
-    refs = {f"r{i}": ref(f"r{i}", draw(st.sampled_from(RANKS)), draw(st.integers(2000, 2026)))
-            for i in range(n_refs)}
+    refs = {f"r{i}": ref(f"r{i}", draw(st.sampled_from(RANKS)), draw(st.integers(2000, 2026))) for i in range(n_refs)}
     claims = []
     for i in range(draw(st.integers(1, 8))):
         cites = draw(st.lists(st.sampled_from(sorted(refs)), min_size=1, max_size=n_refs, unique=True))
-        claims.append(claim(f"c{i}", tuple(cites), draw(st.sampled_from(list(Support))),
-                            draw(st.sampled_from(list(Population)))))
+        claims.append(
+            claim(f"c{i}", tuple(cites), draw(st.sampled_from(list(Support))), draw(st.sampled_from(list(Population))))
+        )
     return refs, claims
 
 
@@ -226,6 +234,10 @@ def test_since_never_cites_a_guideline_sentence_to_a_trial_alone(invoke: Invoke)
 def test_a_claim_about_a_trial_is_not_badged_with_older_guidelines(invoke: Invoke) -> None:
     data, claims, numbers = _shown(invoke, "first-line")
     _assert_sources_state_it(data, claims, numbers)
-    (badge,) = [c["rank"] for s in data["sections"] for c in s["claims"]
-                if "rests on one randomised phase 3 trial" in c["statement"]]
+    (badge,) = [
+        c["rank"]
+        for s in data["sections"]
+        for c in s["claims"]
+        if "rests on one randomised phase 3 trial" in c["statement"]
+    ]
     assert badge == "rct"

@@ -59,7 +59,6 @@ app = typer.Typer(
 )
 
 
-
 def _version(value: bool) -> None:
     if value:
         sys.stdout.write(f"lms {__version__}\n")
@@ -117,7 +116,7 @@ def ask(
     topic matches, 3 for invalid evidence.
     """
     env = Env.current()
-    with boundary(debug):
+    with boundary(debug, env):
         from lms_cli.compose import compose
         from lms_cli.select import select
 
@@ -146,7 +145,7 @@ def search(
     has at least half of them. Exit 1 when nothing matches.
     """
     env = Env.current()
-    with boundary(debug):
+    with boundary(debug, env):
         from lms_cli.compose import compose_search
         from lms_cli.errors import NoResultsError
         from lms_cli.resolve import search as find
@@ -175,7 +174,7 @@ def topics(
 ) -> None:
     """List the topics with their questions and claim counts."""
     env = Env.current()
-    with boundary(debug):
+    with boundary(debug, env):
         from lms_cli.browse import topic_rows
 
         rows = topic_rows(load_base(env, evidence, no_bundled, no_cache))
@@ -193,7 +192,7 @@ def show(
 ) -> None:
     """Show one topic, claim or reference with everything that cites it."""
     env = Env.current()
-    with boundary(debug):
+    with boundary(debug, env):
         from lms_cli.browse import detail
 
         found = detail(load_base(env, evidence, no_bundled, no_cache), item_id.strip())
@@ -212,7 +211,7 @@ def validate(
 ) -> None:
     """Check evidence files; print every problem as FILE:LINE:COL: message (exit 3 if any)."""
     env = Env.current()
-    with boundary(debug):
+    with boundary(debug, env):
         from lms_cli import load
 
         if paths:
@@ -224,9 +223,7 @@ def validate(
             base = load.load(paths, max_bytes(env))
         else:
             base = load_base(env, evidence, no_bundled, no_cache)
-        env.write(
-            f"OK: {len(base.topics)} topics, {len(base.references)} references, {len(base.claims)} claims\n"
-        )
+        env.write(f"OK: {len(base.topics)} topics, {len(base.references)} references, {len(base.claims)} claims\n")
 
 
 @app.command()

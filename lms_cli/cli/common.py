@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 
 class PopulationChoice(StrEnum):
+    """The values --population takes."""
+
     UTERINE = "uterine"
     EXTRA_UTERINE = "extra-uterine"
 
@@ -77,21 +79,27 @@ class Env:
 
 
 @contextmanager
-def boundary(debug: bool) -> Iterator[None]:
-    """Turn the errors a user can cause into one message and a documented exit code."""
+def boundary(debug: bool, env: Env | None = None) -> Iterator[None]:
+    """Turn the errors a user can cause into one message and a documented exit code.
+
+    The one place exit codes are decided: every command runs inside it. Messages go to
+    ``env``'s stderr (the current process's by default).
+    """
+    err = (env or Env.current()).stderr
     try:
         yield
     except LmsError as exc:
         if debug:
-            traceback.print_exc()
-        sys.stderr.write(f"Error: {exc.message}\n")
+            traceback.print_exc(file=err)
+        if exc.message:
+            err.write(f"Error: {exc.message}\n")
         if exc.hint:
-            sys.stderr.write(f"Hint: {exc.hint}\n")
+            err.write(f"Hint: {exc.hint}\n")
         raise typer.Exit(int(exc.exit_code)) from None
     except KeyboardInterrupt:
         if debug:
-            traceback.print_exc()
-        sys.stderr.write("Interrupted.\n")
+            traceback.print_exc(file=err)
+        err.write("Interrupted.\n")
         raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
     except BrokenPipeError:
         # The reader went away (`lms ask x | head -1`): stop quietly.
@@ -112,7 +120,9 @@ def _silence_stdout() -> None:
 EvidenceOpt = Annotated[
     list[Path] | None,
     typer.Option(
-        "--evidence", "-e", metavar="PATH",
+        "--evidence",
+        "-e",
+        metavar="PATH",
         help="Add an evidence directory or file (repeatable; after LMS_EVIDENCE).",
     ),
 ]
@@ -126,7 +136,9 @@ DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks for err
 FormatOpt = Annotated[
     Format,
     typer.Option(
-        "--format", "-f", case_sensitive=False,
+        "--format",
+        "-f",
+        case_sensitive=False,
         help="Output format; auto is rich on a terminal, Markdown when piped.",
     ),
 ]
@@ -142,21 +154,25 @@ SinceOpt = Annotated[
 ]
 PopulationOpt = Annotated[
     PopulationChoice | None,
-    typer.Option("--population", case_sensitive=False,
-                 help="Keep claims about this population (and those about all patients)."),
+    typer.Option(
+        "--population", case_sensitive=False, help="Keep claims about this population (and those about all patients)."
+    ),
 ]
 
 
 def make_filters(min_rank: Rank | None, since: int | None, population: PopulationChoice | None) -> Filters:
+    """The Filters the options ask for."""
     return Filters(min_rank=min_rank, since=since, population=Population(population.value) if population else None)
 
 
 def user_dirs(env: Env, evidence: list[Path] | None) -> list[Path]:
+    """The user's evidence directories: LMS_EVIDENCE first, then each --evidence."""
     from_env = [Path(p) for p in env.environ.get("LMS_EVIDENCE", "").split(os.pathsep) if p]
     return from_env + list(evidence or [])
 
 
 def max_bytes(env: Env) -> int:
+    """The evidence file size limit: LMS_MAX_FILE_BYTES, or the default."""
     from lms_cli.errors import UsageError
     from lms_cli.load import MAX_FILE_BYTES
 

@@ -27,7 +27,7 @@ from lms_cli.cli.common import (
     cache_root,
     load_base,
 )
-from lms_cli.errors import ExitCode, ServiceError, UsageError
+from lms_cli.errors import Findings, ServiceError, UsageError
 from lms_cli.model import Rank
 from lms_cli.render import Format
 
@@ -52,16 +52,17 @@ refs_app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-OfflineOpt = Annotated[
-    bool, typer.Option("--offline", help="Answer from the cache only, and say what was not cached.")
-]
+OfflineOpt = Annotated[bool, typer.Option("--offline", help="Answer from the cache only, and say what was not cached.")]
 IdsArg = Annotated[
     list[str], typer.Argument(metavar="ID...", help="PMIDs, DOIs or PMCIDs, e.g. 35835135 10.1056/x PMC3657306.")
 ]
 DesignOpt = Annotated[
     Rank | None,
-    typer.Option("--design", case_sensitive=False,
-                 help="The rank of the new entries (else guessed from PubMed publication types)."),
+    typer.Option(
+        "--design",
+        case_sensitive=False,
+        help="The rank of the new entries (else guessed from PubMed publication types).",
+    ),
 ]
 
 
@@ -72,8 +73,11 @@ def service_config(env: Env, offline: bool, refresh: bool = False) -> Config:
 
     e = env.environ
     urls = {}
-    for name, default in (("LMS_EUTILS_URL", http.EUTILS_URL), ("LMS_CROSSREF_URL", http.CROSSREF_URL),
-                          ("LMS_IDCONV_URL", http.IDCONV_URL)):
+    for name, default in (
+        ("LMS_EUTILS_URL", http.EUTILS_URL),
+        ("LMS_CROSSREF_URL", http.CROSSREF_URL),
+        ("LMS_IDCONV_URL", http.IDCONV_URL),
+    ):
         url = e.get(name) or default
         try:
             host = urlsplit(url).hostname
@@ -116,8 +120,10 @@ def progress_bar(env: Env, total: int, what: str) -> Iterator[Callable[[int], No
 
 def _email_warning(env: Env, config: Config, requests: int) -> None:
     if requests and not config.email:
-        env.warn("Warning: LMS_EMAIL is not set; NCBI and Crossref ask for a contact address "
-                 "(export LMS_EMAIL=you@example.org).")
+        env.warn(
+            "Warning: LMS_EMAIL is not set; NCBI and Crossref ask for a contact address "
+            "(export LMS_EMAIL=you@example.org)."
+        )
 
 
 def _listed(names: Sequence[str], limit: int = 10) -> str:
@@ -143,23 +149,24 @@ def verify(
     Exit 0 when all are verified, 4 when a service could not be reached, else 1.
     """
     env = Env.current()
-    with boundary(debug):
+    with boundary(debug, env):
         from lms_cli.refs import verify as refs
         from lms_cli.render import pick
         from lms_cli.services.client import Client
 
         base = load_base(env, evidence, no_bundled, no_cache)
         config = service_config(env, offline, refresh)
-        with Client(config) as client, \
-                progress_bar(env, len(base.references), "Checking references") as advance:
+        with Client(config) as client, progress_bar(env, len(base.references), "Checking references") as advance:
             lookups = client.lookup_references(base.references, advance)
         results = [refs.check(r, lookups[r.id]) for r in base.references]
         env.emit(pick(env.resolve(fmt)).verify(results))
         _email_warning(env, config, client.requests)
         missing = [r.reference.id for r in results if r.status is refs.Status.UNCHECKED and not r.unreachable]
         if missing:
-            env.warn(f"Warning: offline, and nothing cached for {len(missing)} reference"
-                     f"{'s' if len(missing) != 1 else ''}: {_listed(missing)}; run without --offline to check them.")
+            env.warn(
+                f"Warning: offline, and nothing cached for {len(missing)} reference"
+                f"{'s' if len(missing) != 1 else ''}: {_listed(missing)}; run without --offline to check them."
+            )
         failed = [r for r in results if r.unreachable]
         if failed:
             reasons = list(dict.fromkeys(r.detail or r.source for r in failed))
@@ -168,7 +175,7 @@ def verify(
                 "check the network (or LMS_EUTILS_URL / LMS_CROSSREF_URL); --offline answers from the cache",
             )
         if any(r.status is not refs.Status.VERIFIED for r in results):
-            raise typer.Exit(int(ExitCode.NO_RESULTS))
+            raise Findings
 
 
 def _works(config: Config, ids: Sequence[str], env: Env) -> list[Work]:
@@ -183,13 +190,14 @@ def _works(config: Config, ids: Sequence[str], env: Env) -> list[Work]:
     shown = [f"{kind.value} {value}" for kind, value in parsed]
     failed = [(s, lk) for s, lk in zip(shown, lookups, strict=True) if lk.state is LookupState.FAILED]
     if failed:
-        raise ServiceError("; ".join(dict.fromkeys(lk.detail or lk.service for _, lk in failed)),
-                           "check the network, or the LMS_*_URL settings")
+        raise ServiceError(
+            "; ".join(dict.fromkeys(lk.detail or lk.service for _, lk in failed)),
+            "check the network, or the LMS_*_URL settings",
+        )
     uncached = [s for s, lk in zip(shown, lookups, strict=True) if lk.state is LookupState.NOT_CACHED]
     if uncached:
         raise ServiceError(f"offline, and nothing cached for {_listed(uncached)}", "run without --offline")
-    unknown = [f"{s} ({lk.service})" for s, lk in zip(shown, lookups, strict=True)
-               if lk.state is LookupState.NOT_FOUND]
+    unknown = [f"{s} ({lk.service})" for s, lk in zip(shown, lookups, strict=True) if lk.state is LookupState.NOT_FOUND]
     if unknown:
         raise UsageError(f"no record for {_listed(unknown)}", "check the identifier")
     return [lk.work for lk in lookups if lk.work is not None]
@@ -198,8 +206,10 @@ def _works(config: Config, ids: Sequence[str], env: Env) -> list[Work]:
 def _design_warning(env: Env, entries: Sequence[Any]) -> None:
     unknown = [e.id for e in entries if e.design is None]
     if unknown:
-        env.warn(f"Warning: the metadata does not tell the design of {_listed(unknown)}: "
-                 "set it by hand (or pass --design RANK).")
+        env.warn(
+            f"Warning: the metadata does not tell the design of {_listed(unknown)}: "
+            "set it by hand (or pass --design RANK)."
+        )
 
 
 @refs_app.command()
@@ -219,7 +229,7 @@ def fetch(
     picked so they do not clash with the loaded base.
     """
     env = Env.current()
-    with boundary(debug):
+    with boundary(debug, env):
         from lms_cli.refs import entries as refs
 
         base = load_base(env, evidence, no_bundled, no_cache)
@@ -250,7 +260,7 @@ def add(
     nothing is written.
     """
     env = Env.current()
-    with boundary(debug):
+    with boundary(debug, env):
         from lms_cli import load
         from lms_cli.refs import entries as refs
 

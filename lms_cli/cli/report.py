@@ -35,7 +35,8 @@ from lms_cli.render import Format
 CitationsOpt = Annotated[
     CitationStyle,
     typer.Option(
-        "--citations", case_sensitive=False,
+        "--citations",
+        case_sensitive=False,
         help="Cite by reference number, or by pandoc key ([@pmid:N]) for `pandoc --citeproc`.",
     ),
 ]
@@ -79,6 +80,8 @@ def write_exact(env: Env, text: str) -> None:
 
 
 class ReportFormat(StrEnum):
+    """The formats `lms report` writes."""
+
     MARKDOWN = "markdown"
     JSON = "json"
 
@@ -103,7 +106,7 @@ def report(
     invalid spec (every problem as FILE:LINE:COL) and 5 when FILE cannot be written.
     """
     env = Env.current()
-    with boundary(debug):
+    with boundary(debug, env):
         from lms_cli.render import report as render_report
         from lms_cli.report import compose_report, parse_spec
 
@@ -151,12 +154,14 @@ def cite(
     id, the BibTeX key, the RIS ID).
     """
     env = Env.current()
-    with boundary(debug):
+    with boundary(debug, env):
         from lms_cli.cite import export
 
         if (topic is None) == (not all_refs):
-            raise UsageError("give a TOPIC or --all, not both" if all_refs else "give a TOPIC or --all",
-                             "run `lms topics` to list topics")
+            raise UsageError(
+                "give a TOPIC or --all, not both" if all_refs else "give a TOPIC or --all",
+                "run `lms topics` to list topics",
+            )
         base = load_base(env, evidence, no_bundled, no_cache)
         filters = make_filters(min_rank, since, population)
         if topic is not None:
@@ -169,8 +174,11 @@ def cite(
         else:
             if population is not None:
                 raise UsageError("--population selects claims: use it with a TOPIC, not --all")
-            refs = [r for r in base.references
-                    if (min_rank is None or r.rank.at_least(min_rank)) and (since is None or r.year >= since)]
+            refs = [
+                r
+                for r in base.references
+                if (min_rank is None or r.rank.at_least(min_rank)) and (since is None or r.year >= since)
+            ]
             if not refs:
                 raise NoResultsError("no references left after the filters", "relax --min-rank or --since")
         write_exact(env, export(refs, fmt))

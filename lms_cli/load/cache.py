@@ -126,10 +126,13 @@ CREATE INDEX reference_id ON reference (id, file, seq, line, design, authors, ti
     pages, doi, pmid, pmcid, n, findings, note, publication, meeting, abstract, nct, seen, checked, authors_partial);
 """
 _ITEM_TABLES = ("topic", "reference", "claim", "topic_claim", "uses")
-_CLAIM_COLUMNS = ("c.file, c.seq, c.line, c.id, c.topics, c.section, c.statement, c.cites, c.population, c.reviewed,"
-                  " c.support")
-_REF_COLUMNS = ("id, design, authors, title, journal, year, volume, issue, pages, doi, pmid, pmcid, n, findings, note,"
-                " publication, meeting, abstract, nct, seen, checked, authors_partial")
+_CLAIM_COLUMNS = (
+    "c.file, c.seq, c.line, c.id, c.topics, c.section, c.statement, c.cites, c.population, c.reviewed, c.support"
+)
+_REF_COLUMNS = (
+    "id, design, authors, title, journal, year, volume, issue, pages, doi, pmid, pmcid, n, findings, note,"
+    " publication, meeting, abstract, nct, seen, checked, authors_partial"
+)
 
 
 class _Entry(NamedTuple):
@@ -216,9 +219,11 @@ class _Snapshot:
         """The ids the files ``ids`` (file id -> shown path) define, file by file, in check order."""
         out: dict[int, list[Definition]] = {i: [] for i in ids}
         with _corrupt_is_unusable():
-            for kind, sql in (("topic", "SELECT file, slug, line FROM topic ORDER BY file, seq"),
-                              ("reference", "SELECT file, id, line FROM reference ORDER BY file, seq"),
-                              ("claim", "SELECT file, id, line FROM claim ORDER BY file, seq")):
+            for kind, sql in (
+                ("topic", "SELECT file, slug, line FROM topic ORDER BY file, seq"),
+                ("reference", "SELECT file, id, line FROM reference ORDER BY file, seq"),
+                ("claim", "SELECT file, id, line FROM claim ORDER BY file, seq"),
+            ):
                 for fid, key, line in self.conn.execute(sql):
                     if fid in out:
                         out[fid].append((kind, key, ids[fid], line))
@@ -231,17 +236,18 @@ class _Snapshot:
         no claim is read at all.
         """
         with _corrupt_is_unusable():
-            suspects = {fid for fid, kind, key in self.conn.execute("SELECT file, kind, key FROM uses")
-                        if fid in ids and key not in known[kind]}
+            suspects = {
+                fid
+                for fid, kind, key in self.conn.execute("SELECT file, kind, key FROM uses")
+                if fid in ids and key not in known[kind]
+            }
             if not suspects:
                 return
-            for fid, *claim in self.conn.execute(
-                    "SELECT file, id, topics, cites, used FROM claim ORDER BY file, seq"):
+            for fid, *claim in self.conn.execute("SELECT file, id, topics, cites, used FROM claim ORDER BY file, seq"):
                 if fid in suspects:
                     yield from uses_of(tuple(claim), ids[fid])
 
-    def base(self, place: dict[int, tuple[int, str]], fresh: dict[int, FileItems], topic: str | None
-             ) -> EvidenceBase:
+    def base(self, place: dict[int, tuple[int, str]], fresh: dict[int, FileItems], topic: str | None) -> EvidenceBase:
         """The base (or the part one topic needs, see ``load.for_topic``) of a checked set of files.
 
         ``place`` maps the stored files to use (snapshot id -> position in this load, shown
@@ -251,21 +257,45 @@ class _Snapshot:
         conn = self.conn
         slug = topic or ""
         with _corrupt_is_unusable(), gc_paused():
-            topics = [(place[fid][0], seq, topic_of(t_slug, title, question, aliases, pubmed, trials,
-                                                  Location(place[fid][1], line)))
-                      for fid, seq, line, t_slug, title, question, aliases, pubmed, trials in conn.execute(
-                          "SELECT file, seq, line, slug, title, question, aliases, pubmed, trials FROM topic")
-                      if fid in place]
+            topics = [
+                (
+                    place[fid][0],
+                    seq,
+                    topic_of(t_slug, title, question, aliases, pubmed, trials, Location(place[fid][1], line)),
+                )
+                for fid, seq, line, t_slug, title, question, aliases, pubmed, trials in conn.execute(
+                    "SELECT file, seq, line, slug, title, question, aliases, pubmed, trials FROM topic"
+                )
+                if fid in place
+            ]
             if topic is None:
                 claim_rows = conn.execute(f"SELECT {_CLAIM_COLUMNS} FROM claim c")
             else:
                 claim_rows = conn.execute(
                     f"SELECT {_CLAIM_COLUMNS} FROM topic_claim t JOIN claim c USING (file, seq) WHERE t.slug = ?",
-                    (topic,))
-            claims = [(place[fid][0], seq, claim_of(cid, c_topics, section, statement, cites, population, reviewed,
-                                                  support, Location(place[fid][1], line)))
-                      for fid, seq, line, cid, c_topics, section, statement, cites, population, reviewed, support
-                      in claim_rows if fid in place]
+                    (topic,),
+                )
+            claims = [
+                (
+                    place[fid][0],
+                    seq,
+                    claim_of(
+                        cid,
+                        c_topics,
+                        section,
+                        statement,
+                        cites,
+                        population,
+                        reviewed,
+                        support,
+                        Location(place[fid][1], line),
+                    ),
+                )
+                for fid, seq, line, cid, c_topics, section, statement, cites, population, reviewed, support in (
+                    claim_rows
+                )
+                if fid in place
+            ]
             for i, items in fresh.items():
                 topics.extend((i, seq, t) for seq, t in enumerate(items.topics))
                 claims.extend((i, seq, c) for seq, c in enumerate(items.claims) if topic is None or slug in c.topics)
@@ -277,19 +307,27 @@ class _Snapshot:
                 wanted = sorted(cited)
                 ref_rows = []
                 for start in range(0, len(wanted), _CHUNK):
-                    chunk = wanted[start:start + _CHUNK]
+                    chunk = wanted[start : start + _CHUNK]
                     marks = ",".join("?" * len(chunk))
-                    ref_rows.extend(conn.execute(
-                        f"SELECT file, seq, line, {_REF_COLUMNS} FROM reference WHERE id IN ({marks})", chunk))
-            references = [(place[fid][0], seq, reference_of(ref, Location(place[fid][1], line)))
-                          for fid, seq, line, *ref in ref_rows if fid in place]
+                    ref_rows.extend(
+                        conn.execute(
+                            f"SELECT file, seq, line, {_REF_COLUMNS} FROM reference WHERE id IN ({marks})", chunk
+                        )
+                    )
+            references = [
+                (place[fid][0], seq, reference_of(ref, Location(place[fid][1], line)))
+                for fid, seq, line, *ref in ref_rows
+                if fid in place
+            ]
             for i, items in fresh.items():
-                references.extend((i, seq, r) for seq, r in enumerate(items.references)
-                                  if cited is None or r.id in cited)
+                references.extend(
+                    (i, seq, r) for seq, r in enumerate(items.references) if cited is None or r.id in cited
+                )
         for items_list in (topics, claims, references):
             items_list.sort(key=lambda item: (item[0], item[1]))
-        return EvidenceBase(tuple(t for *_, t in topics), tuple(r for *_, r in references),
-                            tuple(c for *_, c in claims))
+        return EvidenceBase(
+            tuple(t for *_, t in topics), tuple(r for *_, r in references), tuple(c for *_, c in claims)
+        )
 
 
 class _Plan:
@@ -328,8 +366,16 @@ class EvidenceCache:
     def path_for(self, key: str) -> Path:
         return self.directory / f"base-{zlib.crc32(key.encode()):08x}.sqlite"
 
-    def load(self, roots: Sequence[Path], files: Sequence[Path], problems: list[Problem], max_bytes: int,
-             *, topic: str | None = None, jobs: int | None = None) -> EvidenceBase:
+    def load(
+        self,
+        roots: Sequence[Path],
+        files: Sequence[Path],
+        problems: list[Problem],
+        max_bytes: int,
+        *,
+        topic: str | None = None,
+        jobs: int | None = None,
+    ) -> EvidenceBase:
         """Like ``load.load`` over ``files`` (already listed), reusing what the cache holds."""
         self.stats = CacheStats()
         key = self.key(roots, max_bytes)
@@ -351,8 +397,15 @@ class EvidenceCache:
             if snap is not None:
                 snap.close()
 
-    def _plan(self, snap: _Snapshot | None, files: Sequence[Path], shown: Sequence[str],
-              absolute: Sequence[str], max_bytes: int, jobs: int | None) -> _Plan:
+    def _plan(
+        self,
+        snap: _Snapshot | None,
+        files: Sequence[Path],
+        shown: Sequence[str],
+        absolute: Sequence[str],
+        max_bytes: int,
+        jobs: int | None,
+    ) -> _Plan:
         plan = _Plan()
         entries = snap.entries if snap else {}
         to_parse: list[int] = []
@@ -384,8 +437,17 @@ class EvidenceCache:
             plan.fresh[i] = parsed
         return plan
 
-    def _load(self, snap: _Snapshot | None, key: str, target: Path, files: Sequence[Path],
-              problems: list[Problem], max_bytes: int, topic: str | None, jobs: int | None) -> EvidenceBase:
+    def _load(
+        self,
+        snap: _Snapshot | None,
+        key: str,
+        target: Path,
+        files: Sequence[Path],
+        problems: list[Problem],
+        max_bytes: int,
+        topic: str | None,
+        jobs: int | None,
+    ) -> EvidenceBase:
         shown = [str(f) for f in files]
         absolute = [os.path.abspath(f) for f in files]
         plan = self._plan(snap, files, shown, absolute, max_bytes, jobs)
@@ -416,8 +478,17 @@ class EvidenceCache:
         self._write(target, key, snap, plan, absolute, checked=True)
         return snap.base(place, fresh, topic)
 
-    def _check(self, snap: _Snapshot, plan: _Plan, shown: Sequence[str], problems: list[Problem],
-               by_id: dict[int, str], target: Path, key: str, absolute: Sequence[str]) -> dict[int, FileItems]:
+    def _check(
+        self,
+        snap: _Snapshot,
+        plan: _Plan,
+        shown: Sequence[str],
+        problems: list[Problem],
+        by_id: dict[int, str],
+        target: Path,
+        key: str,
+        absolute: Sequence[str],
+    ) -> dict[int, FileItems]:
         """Run the cross-file checks over stored and freshly parsed files; raise EvidenceError.
 
         Returns the fresh files' items by position.
@@ -446,8 +517,9 @@ class EvidenceCache:
             raise EvidenceError(found)
         return fresh_items
 
-    def _write(self, target: Path, key: str, snap: _Snapshot | None, plan: _Plan, absolute: Sequence[str],
-               *, checked: bool) -> str | None:
+    def _write(
+        self, target: Path, key: str, snap: _Snapshot | None, plan: _Plan, absolute: Sequence[str], *, checked: bool
+    ) -> str | None:
         """Write a new snapshot beside ``target`` and move it into place; its generation, or None.
 
         Never raises: a cache that cannot be written only makes the next load slower.
@@ -486,15 +558,18 @@ class EvidenceCache:
             return None
 
 
-def _create(conn: sqlite3.Connection, key: str, plan: _Plan, absolute: Sequence[str], checked: bool,
-            generation: str) -> None:
+def _create(
+    conn: sqlite3.Connection, key: str, plan: _Plan, absolute: Sequence[str], checked: bool, generation: str
+) -> None:
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     conn.execute(f"PRAGMA user_version = {FORMAT}")
     for statement in _SCHEMA.split(";"):
         if statement.strip():
             conn.execute(statement)
-    conn.executemany("INSERT INTO meta VALUES (?, ?)", [("key", key), ("generation", generation),
-                                                        ("checked", "yes" if checked else "no")])
+    conn.executemany(
+        "INSERT INTO meta VALUES (?, ?)",
+        [("key", key), ("generation", generation), ("checked", "yes" if checked else "no")],
+    )
     _insert(conn, {i: (i, plan.fresh[i]) for i in plan.fresh}, absolute)
 
 
@@ -502,7 +577,7 @@ def _patch(conn: sqlite3.Connection, plan: _Plan, absolute: Sequence[str], check
     keep = {entry.id for entry in plan.reuse.values()}
     gone = [fid for (fid,) in conn.execute("SELECT id FROM file") if fid not in keep]
     for start in range(0, len(gone), _CHUNK):
-        chunk = gone[start:start + _CHUNK]
+        chunk = gone[start : start + _CHUNK]
         marks = ",".join("?" * len(chunk))
         for table in _ITEM_TABLES:
             conn.execute(f"DELETE FROM {table} WHERE file IN ({marks})", chunk)
@@ -510,14 +585,18 @@ def _patch(conn: sqlite3.Connection, plan: _Plan, absolute: Sequence[str], check
     (top,) = conn.execute("SELECT COALESCE(MAX(id), -1) FROM file").fetchone()
     for i, entry in plan.reuse.items():
         stamp, read_ns = plan.restamp.get(i, (entry.stamp, entry.read_ns))
-        conn.execute("UPDATE file SET ord = ?, size = ?, mtime_ns = ?, ctime_ns = ?, ino = ?, read_ns = ? "
-                     "WHERE id = ?", (i, *stamp, read_ns, entry.id))
+        conn.execute(
+            "UPDATE file SET ord = ?, size = ?, mtime_ns = ?, ctime_ns = ?, ino = ?, read_ns = ? WHERE id = ?",
+            (i, *stamp, read_ns, entry.id),
+        )
     new_ids = {}
     for n, i in enumerate(sorted(plan.fresh)):
         new_ids[i] = (top + 1 + n, plan.fresh[i])
     _insert(conn, new_ids, absolute)
-    conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [("generation", generation),
-                                                                   ("checked", "yes" if checked else "no")])
+    conn.executemany(
+        "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+        [("generation", generation), ("checked", "yes" if checked else "no")],
+    )
 
 
 def _insert(conn: sqlite3.Connection, parsed: dict[int, tuple[int, Parsed]], absolute: Sequence[str]) -> None:

@@ -58,8 +58,10 @@ def text_field(value: Any) -> str:
 
             value, lone = join_surrogates(value)
             if lone is not None:
-                raise FieldError(f"holds a lone surrogate U+{ord(value[lone]):04X} (character {lone + 1}), "
-                                 "which is not text; write the character itself") from None
+                raise FieldError(
+                    f"holds a lone surrogate U+{ord(value[lone]):04X} (character {lone + 1}), "
+                    "which is not text; write the character itself"
+                ) from None
     text = " ".join(value.split())
     if not text:
         raise FieldError("must not be empty")

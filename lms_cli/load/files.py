@@ -67,6 +67,7 @@ def iter_files(root: Path) -> Iterator[Path]:
 
 
 def stamp_of(st: os.stat_result) -> Stamp:
+    """The stamp of a stat result."""
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 

@@ -65,10 +65,12 @@ def combine(parts: Sequence[FileItems], problems: list[Problem] | None = None) -
     problems = list(problems or [])
     for part in parts:
         problems.extend(part.problems)
-    problems.extend(link_problems(
-        (d for part in parts for d in definitions(part)),
-        lambda known: (u for part in parts for u in part.refs_used),
-    ))
+    problems.extend(
+        link_problems(
+            (d for part in parts for d in definitions(part)),
+            lambda known: (u for part in parts for u in part.refs_used),
+        )
+    )
     if problems:
         raise EvidenceError(problems)
     return EvidenceBase(

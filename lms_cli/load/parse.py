@@ -135,9 +135,12 @@ def parse_file(data: bytes, path: str, *, fast: bool = True) -> FileItems:
             if _full(result.problems, path, root.key_pos[key]):
                 return result
             result.problems.append(
-                Problem(path, *root.key_pos[key],
-                        f"unknown top-level key {quote(key)}{did_you_mean(key, SCHEMA)}; "
-                        "expected topics, references or claims")
+                Problem(
+                    path,
+                    *root.key_pos[key],
+                    f"unknown top-level key {quote(key)}{did_you_mean(key, SCHEMA)}; "
+                    "expected topics, references or claims",
+                )
             )
     for kind in SCHEMA:
         if kind not in root:
@@ -288,7 +291,8 @@ def parse_paths(paths: Sequence[Path], max_bytes: int, jobs: int | None = None) 
     try:
         pending: list[tuple[int, Future[Parsed]]] = [
             (i, pool.submit(_parse_in_worker, (str(paths[i]), str(paths[i]), max_bytes)))
-            for share in shares[1:] for i in share
+            for share in shares[1:]
+            for i in share
         ]
         with gc_paused():
             for i in shares[0]:

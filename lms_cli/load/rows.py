@@ -42,9 +42,32 @@ TopicRow = tuple[int, int, str, str, str, str, str | None, str | None]
 
 
 # seq, line, slug, title, question, aliases, pubmed, trials
-ReferenceRow = tuple[int, int, str, str, str, str, str, int, str | None, str | None, str | None, str | None,
-                     str | None, str | None, int | None, str, str | None, str, str | None, str | None, str, str,
-                     str | None, int]
+ReferenceRow = tuple[
+    int,
+    int,
+    str,
+    str,
+    str,
+    str,
+    str,
+    int,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    int | None,
+    str,
+    str | None,
+    str,
+    str | None,
+    str | None,
+    str,
+    str,
+    str | None,
+    int,
+]
 
 
 # seq, line, id, design, authors, title, journal, year, volume, issue, pages, doi, pmid, pmcid, n,
@@ -85,11 +108,34 @@ def encode(items: FileItems) -> FileRows:
     for i, t in enumerate(items.topics):
         rows.topics.append((i, _line(t.where), t.slug, t.title, t.question, _lines(t.aliases), t.pubmed, t.trials))
     for i, r in enumerate(items.references):
-        rows.references.append((i, _line(r.where), r.id, r.design.value, _lines(r.authors), r.title, r.journal,
-                                r.year, r.volume, r.issue, r.pages, r.doi, r.pmid, r.pmcid, r.n,
-                                _lines(r.findings), r.note, r.publication.value, r.meeting, r.abstract,
-                                _lines(r.nct), _lines(tuple(s.value for s in r.seen)),
-                                r.checked.isoformat() if r.checked else None, int(r.authors_partial)))
+        rows.references.append(
+            (
+                i,
+                _line(r.where),
+                r.id,
+                r.design.value,
+                _lines(r.authors),
+                r.title,
+                r.journal,
+                r.year,
+                r.volume,
+                r.issue,
+                r.pages,
+                r.doi,
+                r.pmid,
+                r.pmcid,
+                r.n,
+                _lines(r.findings),
+                r.note,
+                r.publication.value,
+                r.meeting,
+                r.abstract,
+                _lines(r.nct),
+                _lines(tuple(s.value for s in r.seen)),
+                r.checked.isoformat() if r.checked else None,
+                int(r.authors_partial),
+            )
+        )
     used = iter(items.refs_used)
     for i, c in enumerate(items.claims):
         # refs_used holds, claim after claim, the position of each cited id, then of each topic
@@ -100,9 +146,21 @@ def encode(items: FileItems) -> FileRows:
                 raise ValueError("refs_used does not follow the claims")
             positions.append(f"{line} {col}")
         # ids and slugs match ID_RE/SLUG_RE (no spaces): a space separates them safely
-        rows.claims.append((i, _line(c.where), c.id, " ".join(c.topics), c.section.value, c.statement,
-                            " ".join(c.cites), c.population.value, c.reviewed.isoformat() if c.reviewed else None,
-                            c.support.value, " ".join(positions)))
+        rows.claims.append(
+            (
+                i,
+                _line(c.where),
+                c.id,
+                " ".join(c.topics),
+                c.section.value,
+                c.statement,
+                " ".join(c.cites),
+                c.population.value,
+                c.reviewed.isoformat() if c.reviewed else None,
+                c.support.value,
+                " ".join(positions),
+            )
+        )
     if next(used, None) is not None:
         raise ValueError("refs_used has entries for no claim")
     return rows
@@ -113,26 +171,89 @@ def _line(where: Location | None) -> int:
     return where.line
 
 
-def topic_of(slug: str, title: str, question: str, aliases: str, pubmed: str | None, trials: str | None,
-           where: Location) -> Topic:
+def topic_of(
+    slug: str, title: str, question: str, aliases: str, pubmed: str | None, trials: str | None, where: Location
+) -> Topic:
+    """A Topic from its stored columns."""
     return Topic(slug, title, question, _unlines(aliases), pubmed, trials, where)
 
 
 def reference_of(row: Sequence[Any], where: Location) -> Reference:
     """A Reference from the stored columns after seq and line (id ... note)."""
-    (ref_id, design, authors, title, journal, year, volume, issue, pages, doi, pmid, pmcid, n, findings,
-     note, publication, meeting, abstract, nct, seen, checked, authors_partial) = row
-    return Reference(ref_id, _RANKS[design], _unlines(authors), title, journal, year, volume, issue, pages, doi,
-                     pmid, pmcid, n, _unlines(findings), note, _PUBLICATIONS[publication], meeting, abstract,
-                     _unlines(nct), tuple(_SEEN[s] for s in _unlines(seen)),
-                     dt.date.fromisoformat(checked) if checked else None, bool(authors_partial), where)
+    (
+        ref_id,
+        design,
+        authors,
+        title,
+        journal,
+        year,
+        volume,
+        issue,
+        pages,
+        doi,
+        pmid,
+        pmcid,
+        n,
+        findings,
+        note,
+        publication,
+        meeting,
+        abstract,
+        nct,
+        seen,
+        checked,
+        authors_partial,
+    ) = row
+    return Reference(
+        ref_id,
+        _RANKS[design],
+        _unlines(authors),
+        title,
+        journal,
+        year,
+        volume,
+        issue,
+        pages,
+        doi,
+        pmid,
+        pmcid,
+        n,
+        _unlines(findings),
+        note,
+        _PUBLICATIONS[publication],
+        meeting,
+        abstract,
+        _unlines(nct),
+        tuple(_SEEN[s] for s in _unlines(seen)),
+        dt.date.fromisoformat(checked) if checked else None,
+        bool(authors_partial),
+        where,
+    )
 
 
-def claim_of(claim_id: str, topics: str, section: str, statement: str, cites: str, population: str,
-           reviewed: str | None, support: str, where: Location) -> Claim:
-    return Claim(claim_id, tuple(topics.split(" ")), _SECTIONS[section], statement, tuple(cites.split(" ")),
-                 _POPULATIONS[population], dt.date.fromisoformat(reviewed) if reviewed else None,
-                 _SUPPORTS[support], where)
+def claim_of(
+    claim_id: str,
+    topics: str,
+    section: str,
+    statement: str,
+    cites: str,
+    population: str,
+    reviewed: str | None,
+    support: str,
+    where: Location,
+) -> Claim:
+    """A Claim from its stored columns."""
+    return Claim(
+        claim_id,
+        tuple(topics.split(" ")),
+        _SECTIONS[section],
+        statement,
+        tuple(cites.split(" ")),
+        _POPULATIONS[population],
+        dt.date.fromisoformat(reviewed) if reviewed else None,
+        _SUPPORTS[support],
+        where,
+    )
 
 
 def uses_of(claim: tuple[str, str, str, str], shown: str) -> Iterator[Use]:
@@ -152,7 +273,8 @@ def decode(rows: FileRows, shown: str) -> FileItems:
     for _, line, *ref in rows.references:
         items.references.append(reference_of(ref, Location(shown, line)))
     for _, line, claim_id, topics, section, statement, cites, population, reviewed, support, used in rows.claims:
-        items.claims.append(claim_of(claim_id, topics, section, statement, cites, population, reviewed, support,
-                                   Location(shown, line)))
+        items.claims.append(
+            claim_of(claim_id, topics, section, statement, cites, population, reviewed, support, Location(shown, line))
+        )
         items.refs_used.extend(uses_of((claim_id, topics, cites, used), shown))
     return items

@@ -152,8 +152,7 @@ def _scalar(ev: yaml.ScalarEvent) -> Any:
     if tag is None or tag == "!":
         if ev.style:  # quoted or block scalars are text: skip the resolver (the hot path)
             return ev.value
-        tag = (_resolve_plain(ev.value) if ev.implicit[0]
-               else _resolver.resolve(ScalarNode, ev.value, ev.implicit))  # type: ignore[no-untyped-call]
+        tag = _resolve_plain(ev.value) if ev.implicit[0] else _resolver.resolve(ScalarNode, ev.value, ev.implicit)  # type: ignore[no-untyped-call]
         if tag == _STR_TAG:
             return ev.value
         if tag == _INT_TAG:
@@ -305,9 +304,7 @@ def _build(events: Any, limits: _Limits, problems: list[Problem], path: str) -> 
                 if len(problems) >= limits.problems:
                     raise _Abort(at, f"more than {limits.problems} duplicate keys; stopped here")
                 first = box.key_pos[value]  # type: ignore[union-attr]
-                problems.append(
-                    Problem(path, *at, f"duplicate key {value!r} (first at line {first[0]})")
-                )
+                problems.append(Problem(path, *at, f"duplicate key {value!r} (first at line {first[0]})"))
             frame.key, frame.key_at, frame.has_key = value, at, True
         elif frame.drop:  # the first of duplicate keys wins; the problem is already recorded
             frame.has_key = frame.drop = False
@@ -413,8 +410,9 @@ def unprintable(text: str, path: str) -> Problem | None:
     for brk in _BREAK.finditer(text, 0, start):
         line, line_start = line + 1, brk.end()
     code = ord(text[start])
-    return Problem(path, line, start - line_start + 1,
-                   f"file contains U+{code:04X}, a control character YAML does not allow")
+    return Problem(
+        path, line, start - line_start + 1, f"file contains U+{code:04X}, a control character YAML does not allow"
+    )
 
 
 def decode(data: bytes, path: str) -> tuple[str | None, Problem | None]:

@@ -53,8 +53,9 @@ def base_id(work: Work) -> str:
     return f"{stem}{work.year or ''}"
 
 
-def make_entries(works: Sequence[Work], taken: set[str], design: Rank | None = None,
-                 entry_id: str | None = None) -> list[Entry]:
+def make_entries(
+    works: Sequence[Work], taken: set[str], design: Rank | None = None, entry_id: str | None = None
+) -> list[Entry]:
     """Entries with ids free of ``taken`` (a letter is added: pautier2022b) and a design each."""
     used = set(taken)
     out = []
@@ -81,7 +82,7 @@ def make_entries(works: Sequence[Work], taken: set[str], design: Rank | None = N
 
 def _q(text: str) -> str:
     """A YAML double-quoted scalar (JSON string syntax is valid YAML)."""
-    from lms_cli.render import clean
+    from lms_cli.text import clean
 
     return json.dumps(clean(text), ensure_ascii=False)
 
@@ -91,8 +92,10 @@ def entry_yaml(entry: Entry, indent: str = "  ", newline: str = "\n") -> str:
     w = entry.work
     pad = indent + "  "
     design = entry.design.value if entry.design else '""'
-    lines = [f"{indent}- id: {entry.id}", f"{pad}design: {design}" + (
-        f"  # {entry.design_comment}" if entry.design_comment else "")]
+    lines = [
+        f"{indent}- id: {entry.id}",
+        f"{pad}design: {design}" + (f"  # {entry.design_comment}" if entry.design_comment else ""),
+    ]
     if w.authors:
         lines.append(f"{pad}authors: [" + ", ".join(_q(a) for a in w.authors) + "]")
     lines.append(f"{pad}title: {_q(w.title)}")
@@ -127,17 +130,25 @@ def duplicates(entries: Sequence[Entry], base: EvidenceBase, file_refs: Sequence
     seen: list[Entry] = []
     for e in entries:
         for ref in refs:
-            clash = ("id", e.id) if ref.id == e.id else (
-                ("PMID", e.work.pmid) if e.work.pmid and ref.pmid == e.work.pmid else (
-                    ("DOI", e.work.doi) if e.work.doi and ref.doi and same_doi(ref.doi, e.work.doi) else None))
+            clash = (
+                ("id", e.id)
+                if ref.id == e.id
+                else (
+                    ("PMID", e.work.pmid)
+                    if e.work.pmid and ref.pmid == e.work.pmid
+                    else (("DOI", e.work.doi) if e.work.doi and ref.doi and same_doi(ref.doi, e.work.doi) else None)
+                )
+            )
             if clash:
-                problems.append(Problem(*at(ref), 1, f"reference {ref.id!r} already has {clash[0]} {clash[1]}; "
-                                                     f"not adding {e.id!r}"))
+                problems.append(
+                    Problem(*at(ref), 1, f"reference {ref.id!r} already has {clash[0]} {clash[1]}; not adding {e.id!r}")
+                )
         if e.id in other_ids:
             problems.append(Problem("<base>", 1, 1, f"id {e.id!r} is already a {other_ids[e.id]}"))
         for prior in seen:
             if (e.work.pmid and prior.work.pmid == e.work.pmid) or (
-                    e.work.doi and prior.work.doi and same_doi(prior.work.doi, e.work.doi)):
+                e.work.doi and prior.work.doi and same_doi(prior.work.doi, e.work.doi)
+            ):
                 problems.append(Problem("<arguments>", 1, 1, f"{e.id!r} is the same paper as {prior.id!r}"))
         seen.append(e)
     return problems
@@ -160,8 +171,10 @@ def _insertion(text: str, path: str) -> tuple[int, str | None, str]:
     items = root["references"]
     key_line = root.key_pos["references"][0]
     if isinstance(items, yamlsafe.LList) and items.pos[0] == key_line and "[" in lines[key_line - 1].split(":", 1)[1]:
-        raise UsageError(f"{path}: references are written as a [...] list",
-                         "write them as a block list ('- id: ...' lines) to use lms refs add")
+        raise UsageError(
+            f"{path}: references are written as a [...] list",
+            "write them as a block list ('- id: ...' lines) to use lms refs add",
+        )
     indent = "  "
     if isinstance(items, yamlsafe.LList) and items:
         m = re.match(r"^(\s*)-\s", lines[items.item_pos[0][0] - 1])
@@ -227,7 +240,8 @@ def add_to_file(path: Path, entries: Sequence[Entry], base: EvidenceBase) -> Non
         raise EvidenceError((before.problems if before else []) or after.problems, "nothing was written")
     added = {r.id for r in after.references} - {r.id for r in (before.references if before else ())}
     if added != {e.id for e in entries}:
-        raise EvidenceError([Problem(shown, 1, 1, "the new entries did not land in 'references'")],
-                            "nothing was written")
+        raise EvidenceError(
+            [Problem(shown, 1, 1, "the new entries did not land in 'references'")], "nothing was written"
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(target, data)

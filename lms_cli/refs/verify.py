@@ -22,6 +22,7 @@ def _fold(text: str) -> str:
 
 
 def same_title(ours: str, theirs: str) -> bool:
+    """True when two titles match once case, accents, punctuation and markup are folded."""
     return _fold(ours) == _fold(theirs)
 
 
@@ -36,6 +37,7 @@ def _abbreviates(abbrev: str, full: str) -> bool:
 
 
 def same_journal(ours: str, work: Work) -> bool:
+    """True when our journal matches the work's abbreviation or full name."""
     names = [n for n in (work.journal, work.journal_full) if n]
     return any(_fold(ours) == _fold(n) or _abbreviates(ours, n) for n in names)
 
@@ -52,6 +54,7 @@ def surname(name: str) -> str:
 
 
 def same_doi(a: str, b: str) -> bool:
+    """True when two DOIs are the same (DOIs are case-insensitive)."""
     return a.strip().casefold() == b.strip().casefold()
 
 
@@ -67,6 +70,8 @@ class Status(Enum):
 
 @dataclass(frozen=True, slots=True)
 class Mismatch:
+    """One field where the base and the service disagree."""
+
     field: str
     ours: str
     theirs: str
@@ -110,8 +115,9 @@ def check(ref: Reference, lookup: Lookup) -> Result:
     if lookup.state is LookupState.NOT_CACHED:
         return Result(ref, Status.UNCHECKED, lookup.service, detail=f"offline and {asked} is not cached")
     if lookup.state is LookupState.FAILED or lookup.work is None:
-        return Result(ref, Status.UNCHECKED, lookup.service, detail=lookup.detail or f"{lookup.service} failed",
-                      unreachable=True)
+        return Result(
+            ref, Status.UNCHECKED, lookup.service, detail=lookup.detail or f"{lookup.service} failed", unreachable=True
+        )
     work = lookup.work
     mismatches = compare(ref, work)
     if work.retraction:

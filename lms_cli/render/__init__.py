@@ -59,6 +59,7 @@ def pick(fmt: Format) -> Renderer:
         raise ValueError("resolve 'auto' to a format first")
     assert_never(fmt)
 
+
 def split_stop(statement: str) -> tuple[str, str]:
     """Split a sentence's closing full stop off, so a citation can go before it."""
     return (statement[:-1], ".") if statement.endswith(".") and not statement.endswith("..") else (statement, "")

@@ -20,8 +20,21 @@ SCHEMA_VERSION = 1
 def reference_dict(ref: Reference) -> dict[str, Any]:
     """Every metadata field present on a reference (rank under its own name)."""
     out: dict[str, Any] = {"id": ref.id, "rank": ref.rank.value}
-    for name in ("authors", "title", "journal", "year", "volume", "issue", "pages",
-                 "doi", "pmid", "pmcid", "n", "findings", "note"):
+    for name in (
+        "authors",
+        "title",
+        "journal",
+        "year",
+        "volume",
+        "issue",
+        "pages",
+        "doi",
+        "pmid",
+        "pmcid",
+        "n",
+        "findings",
+        "note",
+    ):
         value = getattr(ref, name)
         if value is not None and value != ():
             out[name] = list(value) if isinstance(value, tuple) else value
@@ -30,6 +43,7 @@ def reference_dict(ref: Reference) -> dict[str, Any]:
 
 
 def glance_dict(glance: Glance) -> dict[str, Any]:
+    """Evidence at a glance as JSON."""
     return {
         "total": glance.total,
         "by_rank": {rank.value: n for rank, n in glance.by_rank},
@@ -62,6 +76,7 @@ def sections_list(parts: tuple[SummarySection, ...]) -> list[dict[str, Any]]:
 
 
 def summary_dict(summary: Summary) -> dict[str, Any]:
+    """A composed summary as the JSON object `lms ask --format json` prints."""
     reviewed = summary.reviewed_through.isoformat() if summary.reviewed_through else None
     return {
         "schema_version": SCHEMA_VERSION,
@@ -95,10 +110,12 @@ def dumps(data: Any) -> str:
 
 
 def render(summary: Summary, citations: CitationStyle = CitationStyle.NUMBERS) -> str:
+    """A composed summary as JSON text (citation styles are a Markdown matter)."""
     return dumps(summary_dict(summary))
 
 
 def claim_dict(claim: Claim) -> dict[str, Any]:
+    """A claim with its fields, as `lms show` prints it."""
     out: dict[str, Any] = {
         "id": claim.id,
         "topics": list(claim.topics),
@@ -114,15 +131,21 @@ def claim_dict(claim: Claim) -> dict[str, Any]:
 
 
 def topics(rows: list[TopicRow]) -> str:
+    """`lms topics --format json`."""
     return dumps({"schema_version": SCHEMA_VERSION, "topics": [r._asdict() for r in rows]})
 
 
 def detail(d: Detail) -> str:
+    """`lms show ID --format json`."""
     item = d.item
     data: dict[str, Any] = {"schema_version": SCHEMA_VERSION}
     if isinstance(item, Topic):
-        data["topic"] = {"slug": item.slug, "title": item.title, "question": item.question,
-                         "aliases": list(item.aliases)}
+        data["topic"] = {
+            "slug": item.slug,
+            "title": item.title,
+            "question": item.question,
+            "aliases": list(item.aliases),
+        }
         data["claims"] = [claim_dict(c) for c in d.claims]
     elif isinstance(item, Reference):
         data["reference"] = reference_dict(item)

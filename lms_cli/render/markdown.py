@@ -35,6 +35,7 @@ def _escape_clean(text: str) -> str:
 
 
 def citation(numbers: tuple[int, ...]) -> str:
+    """Citation numbers as Markdown: [1, 2]."""
     return "[" + ", ".join(str(n) for n in numbers) + "]"
 
 
@@ -50,6 +51,7 @@ def pandoc_key(key: str) -> str:
 
 
 def pandoc_citation(keys: tuple[str, ...]) -> str:
+    """Citation keys as a pandoc citation: [@pmid:1; @doi:x]."""
     return "[" + "; ".join(pandoc_key(k) for k in keys) + "]"
 
 
@@ -83,6 +85,7 @@ def section_lines(part: SummarySection, level: int = 2, mark: Mark = citation) -
 
 
 def reference_line(entry: NumberedReference) -> str:
+    """One numbered reference as a Markdown list item."""
     ref = entry.reference
     extra = f"Rank: {ref.rank.value}" + (f"; n={ref.n}" if ref.n else "") + "."
     return f"{entry.number}. {escape(vancouver(ref))} {extra}"
@@ -138,8 +141,7 @@ def detail(d: Detail) -> str:
             lines += ["Aliases: " + ", ".join(escape(a) for a in item.aliases), ""]
         lines += ["## Claims", ""] + [_claim_item(c) for c in d.claims]
     elif isinstance(item, Reference):
-        lines = [f"# {escape(item.id)}", "", escape(vancouver(item)), "",
-                 f"- Rank: {item.rank.value}"]
+        lines = [f"# {escape(item.id)}", "", escape(vancouver(item)), "", f"- Rank: {item.rank.value}"]
         if item.n:
             lines.append(f"- Participants: {item.n}")
         lines.append(f"- Citation key: {escape(item.key)}")
@@ -149,9 +151,15 @@ def detail(d: Detail) -> str:
             lines += ["", "## Findings", ""] + [f"- {escape(f)}" for f in item.findings]
         lines += ["", "## Cited by", ""] + ([_claim_item(c) for c in d.claims] or ["- (no claim)"])
     else:
-        lines = [f"# {escape(item.id)}", "", escape(item.statement), "",
-                 f"- Section: {item.section.value}", f"- Topics: {', '.join(item.topics)}",
-                 f"- Population: {item.population.value}"]
+        lines = [
+            f"# {escape(item.id)}",
+            "",
+            escape(item.statement),
+            "",
+            f"- Section: {item.section.value}",
+            f"- Topics: {', '.join(item.topics)}",
+            f"- Population: {item.population.value}",
+        ]
         if item.reviewed:
             lines.append(f"- Reviewed: {item.reviewed.isoformat()}")
         lines += ["", "## References", ""]

@@ -107,6 +107,7 @@ def markdown(report: Report, citations: CitationStyle = CitationStyle.NUMBERS) -
 
 
 def report_dict(report: Report) -> dict[str, Any]:
+    """A report as the JSON object `lms report --format json` prints."""
     reviewed = report.reviewed_through.isoformat() if report.reviewed_through else None
     return {
         "schema_version": render_json.SCHEMA_VERSION,

@@ -145,6 +145,7 @@ def verify(results: Sequence[Result]) -> RenderableType:
     table.add_column("Status", no_wrap=True)
     table.add_column("Details")
     for r in results:
-        table.add_row(Text(r.reference.id), Text(r.status.value, style=STATUS_STYLE[r.status.value]),
-                      Text(clean(describe(r))))
+        table.add_row(
+            Text(r.reference.id), Text(r.status.value, style=STATUS_STYLE[r.status.value]), Text(clean(describe(r)))
+        )
     return Group(table, Text(), Text(summary_line(results)))

@@ -18,8 +18,9 @@ class Cache:
 
     VERSION = 1
 
-    def __init__(self, root: Path | None, ttl: float, ttl_missing: float,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, root: Path | None, ttl: float, ttl_missing: float, clock: Callable[[], float] = time.time
+    ) -> None:
         self.root = root
         self.ttl = ttl
         self.ttl_missing = ttl_missing
@@ -40,8 +41,13 @@ class Cache:
             data = json.loads(path.read_bytes())
         except (OSError, ValueError):
             return None
-        if not (isinstance(data, dict) and data.get("v") == self.VERSION and data.get("key") == key.casefold()
-                and isinstance(data.get("saved"), (int, float)) and "record" in data):
+        if not (
+            isinstance(data, dict)
+            and data.get("v") == self.VERSION
+            and data.get("key") == key.casefold()
+            and isinstance(data.get("saved"), (int, float))
+            and "record" in data
+        ):
             return None
         record = data["record"]
         if record is not None and not isinstance(record, dict):
@@ -56,8 +62,7 @@ class Cache:
         path = self.path(service, key)
         if path is None:
             return
-        data = {"v": self.VERSION, "service": service, "key": key.casefold(), "saved": self._clock(),
-                "record": record}
+        data = {"v": self.VERSION, "service": service, "key": key.casefold(), "saved": self._clock(), "record": record}
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(path, json.dumps(data, ensure_ascii=False), durable=False)

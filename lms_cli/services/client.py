@@ -1,6 +1,5 @@
 """``Client``: PubMed, Crossref and the PMC ID converter behind the one HTTP policy."""
 
-
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence

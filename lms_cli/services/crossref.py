@@ -52,13 +52,20 @@ def work_from_crossref(message: Mapping[str, Any]) -> Work:
     # Crossref marks the first author with sequence "first"; keep the list order otherwise.
     raw_authors.sort(key=lambda a: 0 if a.get("sequence") == "first" else 1)
     authors = tuple(n for a in raw_authors if (n := _crossref_author(a)))
-    years = tuple(dict.fromkeys(
-        y for y in (_date_year(message.get(k)) for k in ("published-print", "issued", "published-online",
-                                                         "published")) if y
-    ))
+    years = tuple(
+        dict.fromkeys(
+            y
+            for y in (
+                _date_year(message.get(k)) for k in ("published-print", "issued", "published-online", "published")
+            )
+            if y
+        )
+    )
     retraction = None
-    for kind, what in (("updated-by", "Crossref records a retraction of it"),
-                       ("update-to", "this DOI is a retraction notice")):
+    for kind, what in (
+        ("updated-by", "Crossref records a retraction of it"),
+        ("update-to", "this DOI is a retraction notice"),
+    ):
         for upd in message.get(kind) or ():
             if isinstance(upd, Mapping) and str(upd.get("type", "")).lower() == "retraction":
                 retraction = what

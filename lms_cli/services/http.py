@@ -110,15 +110,21 @@ def retry_after(value: str | None, now: float) -> float | None:
 
 
 def join(base: str, tail: str) -> str:
+    """A base URL and a path, joined with one slash."""
     return base if base.endswith("/") and not tail else (base.rstrip("/") + "/" + tail)
 
 
 class Http:
     """One HTTP policy for every service: pacing, retries, timeouts, the record cache."""
 
-    def __init__(self, config: Config | None = None, transport: httpx.BaseTransport | None = None,
-                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
-                 wall: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        config: Config | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
         self.config = config or Config()
         self.transport = transport  # tests may pass httpx.MockTransport
         self.sleep = sleep
@@ -161,8 +167,15 @@ class Http:
             )
         return self._http
 
-    def request(self, service: str, method: str, url: str, *, params: Mapping[str, str] | None = None,
-                 data: Mapping[str, str] | None = None) -> httpx.Response:
+    def request(
+        self,
+        service: str,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
         """One call with pacing and retries; a 429/5xx/transport failure after retries raises Failure."""
         if service in self.down:
             raise Failure(self.down[service])
@@ -171,7 +184,7 @@ class Http:
         while True:
             self.pacers[service].wait()
             self.requests += 1
-            delay = c.backoff * 2 ** attempt
+            delay = c.backoff * 2**attempt
             try:
                 resp = self.client().request(method, url, params=params, data=data)
             except httpx.ConnectTimeout:

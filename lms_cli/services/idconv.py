@@ -26,7 +26,7 @@ def convert(http: Http, ids: Sequence[str]) -> dict[str, dict[str, str] | None]:
         elif not http.config.offline:
             todo.append(i)
     for start in range(0, len(todo), 200):
-        batch = todo[start:start + 200]
+        batch = todo[start : start + 200]
         params = {"ids": ",".join(batch), "format": "json", **http.ncbi_params()}
         try:
             resp = http.request(IDCONV, "GET", http.config.idconv_url, params=params)

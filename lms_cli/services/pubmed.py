@@ -45,9 +45,9 @@ def work_from_esummary(record: Mapping[str, Any]) -> Work:
         doi = m.group(1) if m else None
     pmcid = ids.get("pmc")
     pubtypes = tuple(p for p in (_str(t) for t in record.get("pubtype") or ()) if p)
-    years = tuple(dict.fromkeys(
-        y for y in (_year_of(record.get(k)) for k in ("pubdate", "epubdate", "sortpubdate")) if y
-    ))
+    years = tuple(
+        dict.fromkeys(y for y in (_year_of(record.get(k)) for k in ("pubdate", "epubdate", "sortpubdate")) if y)
+    )
     return Work(
         source="PubMed",
         title=_drop_final_stop(clean_text(title)),
@@ -83,7 +83,7 @@ def esummary(http: Http, pmids: Iterable[str], progress: Progress | None = None)
         progress(len(out))
     size = http.config.get_max_ids if len(todo) <= http.config.get_max_ids else http.config.post_batch
     for i in range(0, len(todo), size):
-        batch = todo[i:i + size]
+        batch = todo[i : i + size]
         try:
             out.update(_batch(http, batch))
         except Failure as exc:

@@ -37,6 +37,8 @@ class Work:
 
 
 class LookupState(Enum):
+    """What a service said of one identifier."""
+
     FOUND = "found"
     NOT_FOUND = "not-found"
     FAILED = "failed"  # the service could not be reached or answered badly (after retries)
@@ -96,6 +98,8 @@ def _drop_final_stop(title: str) -> str:
 
 
 class IdKind(Enum):
+    """The kinds of identifier a user may type."""
+
     PMID = "PMID"
     DOI = "DOI"
     PMCID = "PMCID"
@@ -112,5 +116,6 @@ def parse_identifier(text: str) -> tuple[IdKind, str]:
     doi = re.sub(r"(?i)^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", "", raw)
     if DOI_RE.match(doi):
         return IdKind.DOI, doi
-    raise UsageError(f"{text!r} is not a PMID, DOI or PMCID",
-                     "give digits (35835135), a DOI (10.1016/...) or a PMCID (PMC1234567)")
+    raise UsageError(
+        f"{text!r} is not a PMID, DOI or PMCID", "give digits (35835135), a DOI (10.1016/...) or a PMCID (PMC1234567)"
+    )
