@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from lms_cli.errors import UsageError
 from lms_cli.model import Claim, EvidenceBase, Reference, Topic
+from lms_cli.text import close_matches
 
 
 class TopicRow(NamedTuple):
@@ -50,7 +50,7 @@ def detail(base: EvidenceBase, item_id: str) -> Detail:
         if claim.id == item_id:
             return Detail(claim, (), tuple(refs[r] for r in claim.cites))
     ids = [t.slug for t in base.topics] + list(refs) + [c.id for c in base.claims]
-    close = difflib.get_close_matches(item_id, ids, n=3, cutoff=0.6)
+    close = close_matches(item_id, ids)
     raise UsageError(
         f"no topic, reference or claim with id {item_id!r}",
         ("did you mean: " + ", ".join(close) + "?") if close else "run `lms topics` to list topics",

@@ -19,6 +19,8 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import NamedTuple
 
+from lms_cli.text import plural
+
 
 class ExitCode(IntEnum):
     """Documented process exit codes (the README has the same table)."""
@@ -87,7 +89,7 @@ class EvidenceError(LmsError):
     def __init__(self, problems: list[Problem], hint: str | None = None) -> None:
         self.problems = sorted(problems, key=lambda p: (p.path, p.line, p.column, p.message))
         count = len(self.problems)
-        head = f"{count} problem{'s' if count != 1 else ''} in the evidence"
+        head = f"{plural(count, 'problem')} in the evidence"
         body = "\n".join(str(p) for p in self.problems)
         super().__init__(f"{head}:\n{body}", hint)
 

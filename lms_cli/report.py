@@ -41,7 +41,7 @@ from lms_cli.model import (
     Topic,
 )
 from lms_cli.select import filter_claims
-from lms_cli.text import did_you_mean, kind_of
+from lms_cli.text import did_you_mean, kind_of, plural
 
 Pos = tuple[int, int]
 
@@ -52,7 +52,7 @@ class SpecError(EvidenceError):
     def __init__(self, problems: list[Problem], hint: str | None = None) -> None:
         super().__init__(problems, hint)
         count = len(self.problems)
-        head = f"{count} problem{'s' if count != 1 else ''} in the report spec"
+        head = f"{plural(count, 'problem')} in the report spec"
         self.message = f"{head}:\n" + "\n".join(str(p) for p in self.problems)
         self.args = (self.message,)
 
@@ -238,10 +238,7 @@ def _empty_note(removed: tuple[str, int] | None) -> str:
     if removed is None:
         return "No claims on this topic in the evidence base."
     name, count = removed
-    return (
-        f"No claims left after the filters: {name.removeprefix('--')} removed the last "
-        f"{count} claim{'s' if count != 1 else ''}."
-    )
+    return f"No claims left after the filters: {name.removeprefix('--')} removed the last {plural(count, 'claim')}."
 
 
 def compose_report(spec: ReportSpec, base: EvidenceBase, today: dt.date) -> Report:

@@ -15,7 +15,6 @@ times the best; otherwise the candidates are *close* and the caller lists them.
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections import Counter
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 
 from lms_cli.errors import UsageError
 from lms_cli.model import Claim, EvidenceBase, Topic
+from lms_cli.text import close_matches
 
 CLOSE = 0.8
 MIN_SCORE = 1.0
@@ -293,7 +293,7 @@ class TopicIndex:
             if w in self.idf or len(w) < 4 or w.isdigit():
                 fixed.append(w)
                 continue
-            close = difflib.get_close_matches(w, self.known, n=1, cutoff=0.8)
+            close = close_matches(w, self.known, n=1, cutoff=0.8)
             if close:
                 changes.append((w, close[0]))
             fixed.append(close[0] if close else w)
@@ -365,7 +365,7 @@ def choose(resolution: Resolution, base: EvidenceBase, best: bool = False) -> To
             "ask again with one of these slugs, or add --best to answer the first",
         )
     weak = [c.topic.slug for c in resolution.ranked[:3]]
-    near = weak or difflib.get_close_matches(resolution.query.lower(), [t.slug for t in base.topics], n=3, cutoff=0.4)
+    near = weak or close_matches(resolution.query.lower(), [t.slug for t in base.topics], cutoff=0.4)
     hint = ("nearest topics: " + ", ".join(near)) if near else "run `lms topics` to list them"
     raise UsageError(f"no topic matches {resolution.query!r}", hint)
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
 from collections import Counter
 from collections.abc import Callable
 
 from lms_cli.errors import NoResultsError, UsageError
 from lms_cli.model import Claim, EvidenceBase, Filters, Hidden, Population, Reference, Selection, Support, Topic
+from lms_cli.text import close_matches, plural
 
 
 def find_topic(base: EvidenceBase, slug: str) -> Topic:
@@ -15,7 +15,7 @@ def find_topic(base: EvidenceBase, slug: str) -> Topic:
     topic = base.topic(slug)
     if topic is None:
         slugs = [t.slug for t in base.topics]
-        close = difflib.get_close_matches(slug, slugs, n=3, cutoff=0.5)
+        close = close_matches(slug, slugs, cutoff=0.5)
         hint = ("did you mean: " + ", ".join(close) + "?") if close else "run `lms topics` to list them"
         raise UsageError(f"unknown topic {slug!r}", hint)
     return topic
@@ -98,6 +98,6 @@ def emptied(subject: str, removed: tuple[str, int]) -> NoResultsError:
     """The error for filters that left nothing, naming the filter that removed the last claims."""
     name, count = removed
     return NoResultsError(
-        f"no claims left for {subject}: {name} removed the last {count} claim{'s' if count != 1 else ''}",
+        f"no claims left for {subject}: {name} removed the last {plural(count, 'claim')}",
         "relax that filter",
     )

@@ -30,6 +30,7 @@ from lms_cli.cli.common import (
 from lms_cli.errors import Findings, ServiceError, UsageError
 from lms_cli.model import Rank
 from lms_cli.render import Format
+from lms_cli.text import plural
 
 if TYPE_CHECKING:
     from lms_cli.services.http import Config
@@ -164,14 +165,14 @@ def verify(
         missing = [r.reference.id for r in results if r.status is refs.Status.UNCHECKED and not r.unreachable]
         if missing:
             env.warn(
-                f"Warning: offline, and nothing cached for {len(missing)} reference"
-                f"{'s' if len(missing) != 1 else ''}: {_listed(missing)}; run without --offline to check them."
+                f"Warning: offline, and nothing cached for {plural(len(missing), 'reference')}: "
+                f"{_listed(missing)}; run without --offline to check them."
             )
         failed = [r for r in results if r.unreachable]
         if failed:
             reasons = list(dict.fromkeys(r.detail or r.source for r in failed))
             raise ServiceError(
-                f"{len(failed)} reference{'s' if len(failed) != 1 else ''} could not be checked: " + "; ".join(reasons),
+                f"{plural(len(failed), 'reference')} could not be checked: " + "; ".join(reasons),
                 "check the network (or LMS_EUTILS_URL / LMS_CROSSREF_URL); --offline answers from the cache",
             )
         if any(r.status is not refs.Status.VERIFIED for r in results):

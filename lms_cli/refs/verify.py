@@ -12,6 +12,7 @@ from enum import Enum
 
 from lms_cli.model import Reference
 from lms_cli.services.records import Lookup, LookupState, Work, clean_text
+from lms_cli.text import plural
 
 
 def _fold(text: str) -> str:
@@ -147,4 +148,4 @@ def summary_line(results: Sequence[Result]) -> str:
     """One line: how many references, and how many have each status."""
     parts = [f"{n} {status}" for status, n in counts(results).items() if n]
     total = len(results)
-    return f"{total} reference{'s' if total != 1 else ''}: " + (", ".join(parts) if parts else "none") + "."
+    return f"{plural(total, 'reference')}: " + (", ".join(parts) if parts else "none") + "."

@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol, assert_never
 
 from lms_cli.model import HIDDEN_REASONS, RANK_LEGEND, Glance, Hidden, Summary
-from lms_cli.text import clean
+from lms_cli.text import clean, plural
 
 if TYPE_CHECKING:
     from lms_cli.browse import Detail, TopicRow
@@ -102,7 +102,7 @@ def hidden_note(hidden: tuple[Hidden, ...]) -> str | None:
     for h in hidden:
         by_filter.setdefault(h.filter, []).append(f"{h.claims} {HIDDEN_REASONS[h.reason]}")
     parts = "; ".join(f"{name}: {', '.join(reasons)}" for name, reasons in by_filter.items())
-    return f"Note: the filters hid {total} claim{'s' if total != 1 else ''} ({parts})."
+    return f"Note: the filters hid {plural(total, 'claim')} ({parts})."
 
 
 LEGEND = RANK_LEGEND

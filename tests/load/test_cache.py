@@ -19,9 +19,9 @@ from lms_cli.load.cache import EvidenceCache, iter_snapshots
 from lms_cli.load.rows import decode, encode
 from lms_cli.model import Claim, EvidenceBase, Filters, Location, Reference, Topic
 from lms_cli.select import select
-from tests.conftest import BASE, Invoke, write
+from tests.conftest import BASE, DATA, Invoke, write
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parent.parent.parent
 
 
 def settle(directory: Path) -> None:
@@ -498,7 +498,7 @@ def test_load_base_narrows_to_a_topic_only_for_a_slug(tmp_path: Path) -> None:
 
 
 def test_every_field_of_the_table_survives_the_cache(tmp_path: Path) -> None:
-    directory = Path(__file__).parent / "data" / "full"
+    directory = DATA / "full"
     plain = load.load([directory])
     fields = {kind: set(spec) for kind, spec in load.SCHEMA.items()}
     items: dict[str, Topic | Reference | Claim] = {

@@ -16,7 +16,7 @@ from lms_cli.cli.common import Env
 from lms_cli.cli.refs import progress_bar
 from lms_cli.errors import ExitCode
 from tests.conftest import BASE, Invoke, write
-from tests.test_pubmed import crossref_json, esummary_handler
+from tests.services.test_client import crossref_json, esummary_handler
 
 MIXED = """\
 references:

@@ -10,6 +10,7 @@ import yaml
 
 from lms_cli.load import yamlsafe
 from lms_cli.load.yamlsafe import LList, LMap
+from tests.conftest import BASE
 
 
 def parse(text: str, fast: bool = True) -> tuple[object, list[str]]:
@@ -122,7 +123,7 @@ def _both(text: str) -> tuple[Parsed, Parsed]:
 def _evidence_files() -> list[Path]:
     from lms_cli.load import bundled_dir, iter_files
 
-    files = [*iter_files(bundled_dir()), *iter_files(Path(__file__).parent / "data" / "base")]
+    files = [*iter_files(bundled_dir()), *iter_files(BASE)]
     assert len(files) > 10
     return files
 

@@ -18,7 +18,7 @@ from tests.conftest import DATA, Invoke, write
 
 SPEC = DATA / "report.yaml"
 GOLDEN = DATA / "golden"
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parent.parent.parent
 
 
 def golden(name: str) -> str:

@@ -20,7 +20,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from tests.conftest import BASE, Invoke
-from tests.test_pubmed import esummary_handler
+from tests.services.test_client import esummary_handler
 
 ASK = ["ask", "first-line", "--no-bundled", "-e", str(BASE)]
 
