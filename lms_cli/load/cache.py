@@ -50,12 +50,6 @@ from lms_cli.load.rows import claim_of, encode, reference_of, topic_of, uses_of
 from lms_cli.model import (
     EvidenceBase,
     Location,
-    Population,
-    Publication,
-    Rank,
-    Section,
-    Seen,
-    Support,
 )
 
 if TYPE_CHECKING:
@@ -77,13 +71,6 @@ UNUSED_SNAPSHOT_S = 30 * 24 * 3600
 _LOADER_MODULES = ("model.py", "errors.py", "text.py")  # with every module of lms_cli/load/
 # SQLite allows 999 parameters per statement in old builds.
 _CHUNK = 900
-
-_SECTIONS = {s.value: s for s in Section}
-_POPULATIONS = {p.value: p for p in Population}
-_RANKS = {r.value: r for r in Rank}
-_SUPPORTS = {s.value: s for s in Support}
-_PUBLICATIONS = {p.value: p for p in Publication}
-_SEEN = {s.value: s for s in Seen}
 
 
 @dataclass(slots=True)

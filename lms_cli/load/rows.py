@@ -20,21 +20,12 @@ from lms_cli.model import (
     Topic,
 )
 
+# Stored values back to the enums they name.
 _SECTIONS = {s.value: s for s in Section}
-
-
 _POPULATIONS = {p.value: p for p in Population}
-
-
 _RANKS = {r.value: r for r in Rank}
-
-
 _SUPPORTS = {s.value: s for s in Support}
-
-
 _PUBLICATIONS = {p.value: p for p in Publication}
-
-
 _SEEN = {s.value: s for s in Seen}
 
 
