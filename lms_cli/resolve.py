@@ -39,7 +39,63 @@ _PHRASES = [
     (re.compile(r"\bhow\s+long\b"), " survival "),
     (re.compile(r"\bhow\s+(?:does|do|can|is|did)\s+(?:\w+\s+){0,2}?(?:spread|metastasi[sz]e)"), " route metastasis "),
     (re.compile(r"\bafter\s+(?:the\s+)?(?:firstline|first|doxorubicin|chemo\w*)"), " laterline "),
+    # "what is LMS?", "define leiomyosarcoma": a question naming only the disease is about the disease
+    (re.compile(r"^\W*(?:what|who)\s+(?:is|are)\s+(?:an?\s+)?(?:lms|leiomyosarcomas?)\b"), " definition lms "),
+    (re.compile(r"\b(?:start|begin|starting|beginning)\s+(?:with|on)\b"), " firstline "),
+    (re.compile(r"\bfirst\s+(?:treatment|therapy|chemo\w*|drugs?|options?)\b"), " firstline "),
+    (re.compile(r"\b(?:stops?|stopped|no\s+longer|isn'?t|doesn'?t)\s+working\b"), " laterline "),
+    (re.compile(r"\bsmooth[\s-]+muscle\b"), " smoothmuscle "),
+    (re.compile(r"\b(?:go|goes|going|went|travel|travels|move|moves|jump|jumps)\s+(?:in)?to\b"), " metastasis "),
+    (re.compile(r"\bwhere\b(.{0,40}?)\b(?:start|starts|begin|begins|come\s+from|comes\s+from)\b"), r" arise \1 "),
+    (re.compile(r"\bhow\s+(?:common|rare|frequent|many)\b"), " incidence "),
+    (re.compile(r"\bcome\s+back\b|\bcomes\s+back\b|\bcoming\s+back\b"), " recurrence "),
+    (re.compile(r"\bfollow(?:ed)?[\s-]*ups?\b"), " surveillance "),
 ]
+
+#: Other diseases: a question naming one and not LMS is out of the base's scope.
+_OTHER_DISEASE = re.compile(
+    r"\b(?:(?:lipo|osteo|rhabdomyo|chondro|angio|fibro|myxofibro|carcino|kaposi'?s?\s+)sarcomas?"
+    r"|ewing'?s?(?:\s+sarcoma)?|synovial\s+sarcomas?|desmoids?(?:\s+tumou?rs?)?|gists?"
+    r"|gastrointestinal\s+stromal\s+tumou?rs?|leiomyomas?|fibroids?(?=\s+treatment)|melanomas?|lymphomas?"
+    r"|leuka?emias?|myelomas?|gliomas?|glioblastomas?|mesotheliomas?|(?:adeno)?carcinomas?"
+    r"|(?:breast|lung|prostate|colon|colorectal|pancreatic|ovarian|cervical|endometrial|bladder|kidney|renal"
+    r"|thyroid|skin|liver|stomach|gastric|brain|bowel|testicular|head\s+and\s+neck)\s+cancers?)\b"
+)
+_NAMES_LMS = re.compile(r"\b(?:u?lms|leiomyosarcomas?|leio)\b")
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+#: Words a question may hold that say nothing about its subject: when the base lacks them,
+#: the question is not thereby out of scope ("what is LMS exactly", "best option after...").
+_GENERIC = _words(
+    # asking and telling
+    "tell know explain ask asked please question answer info information advice overview summary list "
+    # general verbs
+    "make makes made turn turns turned appear appears appeared show shows showed shown look looks happen happens "
+    "happened occur occurs occurred develop develops developed grow grows grew affect affects cause causes caused "
+    "involve involves involved require requires required recommend recommended suggest suggested consider "
+    "considered expect expected increase increases reduce reduces improve improves improved change changes "
+    "remove removed removing take takes taking took give gives given giving need needs needed mean means work "
+    "works working worked help helps helped use uses used using try tried want wants like start starts begin "
+    "begins stop stops keep keeps put go goes going went come comes coming came leave left find become becomes "
+    "say says said "
+    # general adjectives and adverbs
+    "useful useless dangerous safe safer effective good better best bad worse worst new newer newest latest "
+    "recent current possible necessary normal different same similar typical main major usual high higher low "
+    "lower big bigger large larger small smaller early earlier late later long short second last next other "
+    "more most less least some all every each only just even still yet again already now then often usually "
+    "really much many exactly also ever important likely unlikely true real right wrong okay ok "
+    # particles, prepositions and fillers
+    "out up down back off over around through without within between during before while way ways thing "
+    "things kind kinds type types sort lot lots bit someone anyone something anything everything nothing "
+    "doctor doctors oncologist oncologists well"
+)
+#: A word found in fewer claims than this, and in no topic's title, question or aliases, is
+#: not covered: one passing mention does not make a topic (the claim is pointed at instead).
+MIN_CLAIMS = 2
 
 _SYNONYMS = {
     **dict.fromkeys(
@@ -81,7 +137,29 @@ _SYNONYMS = {
         ],
         "therapy",
     ),
-    **dict.fromkeys(["muscle", "muscles", "muscular", "intramuscular", "skeletal"], "muscle"),
+    **dict.fromkeys(["muscle", "muscles", "muscular", "intramuscular", "skeletal", "tissue", "tissues"], "muscle"),
+    **dict.fromkeys(
+        [
+            "extremity",
+            "extremities",
+            "limb",
+            "limbs",
+            "leg",
+            "legs",
+            "arm",
+            "arms",
+            "thigh",
+            "thighs",
+            "calf",
+            "forearm",
+            "buttock",
+        ],
+        "extremity",
+    ),
+    **dict.fromkeys(
+        ["mutation", "mutations", "mutated", "alteration", "alterations", "variant", "variants"], "alteration"
+    ),
+    **dict.fromkeys(["arise", "arises", "arising", "originate", "originates", "origin", "occurs"], "arise"),
     **dict.fromkeys(["lms", "leiomyosarcoma", "leiomyosarcomas", "leio"], "lms"),
     **dict.fromkeys(["ulms", "uterus", "uterine", "womb", "gynecologic", "gynaecologic", "gynecological"], "uterine"),
     "sts": "sarcoma",
@@ -96,14 +174,35 @@ _SYNONYMS = {
     ),
     **dict.fromkeys(["survive", "survival", "surviving", "live", "living", "lifespan", "expectancy"], "survival"),
     **dict.fromkeys(["scan", "scans", "scanning", "imaging", "image", "images", "radiology"], "imaging"),
-    **dict.fromkeys(["find", "found", "detect", "detected", "detection", "diagnose", "diagnosed"], "detection"),
+    **dict.fromkeys(["find", "found", "detect", "detected", "detection"], "detection"),
+    **dict.fromkeys(
+        [
+            "diagnose",
+            "diagnosed",
+            "diagnosis",
+            "diagnosing",
+            "diagnostic",
+            "pathology",
+            "pathologist",
+            "pathologists",
+            "histology",
+            "immunohistochemistry",
+        ],
+        "diagnosis",
+    ),
+    **dict.fromkeys(["stage", "staged", "staging", "figo"], "stage"),
+    **dict.fromkeys(["define", "definition", "meaning"], "definition"),
+    **dict.fromkeys(["incidence", "prevalence", "frequency", "common", "rare", "rarity"], "incidence"),
+    **dict.fromkeys(
+        ["recur", "recurs", "recurred", "recurrence", "recurrences", "recurrent", "relapse", "relapses", "relapsed"],
+        "recurrence",
+    ),
+    **dict.fromkeys(["surveillance", "monitoring", "monitor", "checkup", "checkups"], "surveillance"),
     **dict.fromkeys(["parp", "parpi"], "parp"),
     **dict.fromkeys(["when", "timing", "time"], "timing"),
     **dict.fromkeys(["prognosis", "prognostic", "outlook", "outcome", "outcomes"], "prognosis"),
     **dict.fromkeys(
         [
-            "relapse",
-            "relapsed",
             "refractory",
             "pretreated",
             "fail",
@@ -209,6 +308,26 @@ _STOPWORDS = frozenset(
         "generally",
         "normally",
         "commonly",
+        # function words: never a subject, and never a typo's correction ("weather" is not "whether")
+        "whether",
+        "than",
+        "not",
+        "no",
+        "but",
+        "these",
+        "those",
+        "such",
+        "both",
+        "either",
+        "neither",
+        "nor",
+        "been",
+        "were",
+        "being",
+        "because",
+        "however",
+        "although",
+        "whereas",
     }
 )
 
@@ -223,19 +342,26 @@ def _stem(word: str) -> str:
     return word
 
 
-def tokens(text: str) -> list[str]:
-    """Normalised content words of a text, in order."""
+def word_pairs(text: str) -> list[tuple[str, str]]:
+    """(word as typed, normalised word) for each content word of a text, in order."""
     text = text.lower().replace("\u2019", "'")
     text = re.sub(r"'s\b", "", text)
     for pattern, repl in _PHRASES:
         text = pattern.sub(repl, text)
     out = []
     for raw in re.findall(r"[a-z0-9]+", text):
+        if raw in _STOPWORDS:  # before stemming: "does" is not the plural of "doe"
+            continue
         word = _stem(_SYNONYMS.get(raw, raw))
         word = _SYNONYMS.get(word, word)
         if word not in _STOPWORDS:
-            out.append(word)
+            out.append((raw, word))
     return out
+
+
+def tokens(text: str) -> list[str]:
+    """Normalised content words of a text, in order."""
+    return [word for _, word in word_pairs(text)]
 
 
 @dataclass(frozen=True)
@@ -255,6 +381,9 @@ class Resolution:
     exact: bool
     ranked: tuple[Candidate, ...]
     corrections: tuple[tuple[str, str], ...] = ()
+    uncovered: tuple[str, ...] = ()  # words of the question (as typed) that the base does not cover
+    other_disease: str | None = None  # another disease the question names, instead of LMS
+    pointer: Claim | None = None  # a claim outside the chosen topic that holds every word
 
 
 class TopicIndex:
@@ -272,12 +401,18 @@ class TopicIndex:
             self.aliases[t.slug] = [a for a in (tokens(x) for x in (*t.aliases, t.title)) if a]
             self.claims[t.slug] = Counter()
         self.claim_words: dict[str, frozenset[str]] = {}  # search reuses them
+        self.in_claims: Counter[str] = Counter()  # how many claims hold each word
+        self.topic_claims: dict[str, list[str]] = {t.slug: [] for t in base.topics}
         for c in base.claims:
             words = tokens(c.statement)
             self.claim_words[c.id] = frozenset(words)
+            self.in_claims.update(self.claim_words[c.id])
             for slug in c.topics:
                 if slug in self.claims:
                     self.claims[slug].update(words)
+                    self.topic_claims[slug].append(c.id)
+        self.claim_by_id = {c.id: c for c in base.claims}
+        self.topic_words: set[str] = set().union(*self.strong.values(), *self.question.values())
         df: Counter[str] = Counter()
         for t in base.topics:
             df.update(self.strong[t.slug] | self.question[t.slug] | set(self.claims[t.slug]))
@@ -301,12 +436,15 @@ class TopicIndex:
 
     def read(self, text: str) -> tuple[list[str], tuple[tuple[str, str], ...]]:
         """The normalised words of a query, typos corrected, and the corrections made."""
-        words, corrections = self.correct(tokens(text))
-        if corrections:  # re-read the corrected text: a fix may complete a phrase ("frist line")
-            for typo, fix in corrections:
-                text = re.sub(rf"\b{re.escape(typo)}\b", fix, text, flags=re.IGNORECASE)
-            words = tokens(text)
-        return words, tuple(corrections)
+        fixed, corrections = self.fix(text)
+        return (tokens(fixed) if corrections else self.correct(tokens(text))[0]), corrections
+
+    def fix(self, text: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+        """The query with its typos corrected (a fix may complete a phrase: "frist line"), and the fixes."""
+        _, corrections = self.correct(tokens(text))
+        for typo, fix in corrections:
+            text = re.sub(rf"\b{re.escape(typo)}\b", fix, text, flags=re.IGNORECASE)
+        return text, tuple(corrections)
 
     def score(self, words: list[str], slug: str) -> float:
         total = 0.0
@@ -320,6 +458,7 @@ class TopicIndex:
             else:
                 weight = 0.5 * min(1.0, claims[w] / 3)
             total += weight * idf
+        total += self._claim_bonus(words, slug)
         joined = " " + " ".join(words) + " "
         for alias in self.aliases[slug]:
             if alias == words:
@@ -327,6 +466,30 @@ class TopicIndex:
             elif len(alias) > 1 and f" {' '.join(alias)} " in joined:
                 total += 1.0 * len(alias)
         return total
+
+    def _claim_bonus(self, words: list[str], slug: str) -> float:
+        """A topic with one claim holding every word (two or more) answers precisely: its rarity, once."""
+        wanted = set(words)
+        if len(wanted) < 2:
+            return 0.0
+        for claim_id in self.topic_claims[slug]:
+            if wanted <= self.claim_words[claim_id]:
+                return sum(self.idf.get(w, 0.0) for w in wanted)
+        return 0.0
+
+    def covered(self, word: str) -> bool:
+        """True when a topic names the word, or enough claims hold it to answer about it."""
+        return word in self.topic_words or self.in_claims[word] >= MIN_CLAIMS
+
+    def holding(self, words: list[str]) -> Claim | None:
+        """The first claim holding every one of ``words`` (two or more), or None."""
+        wanted = set(words)
+        if len(wanted) < 2:
+            return None
+        for claim_id, held in self.claim_words.items():
+            if wanted <= held:
+                return self.claim_by_id[claim_id]
+        return None
 
     def rank(self, words: list[str]) -> list[Candidate]:
         ranked = [Candidate(t, self.score(words, t.slug)) for t in self.topics]
@@ -343,15 +506,48 @@ def resolve(base: EvidenceBase, query: str, index: TopicIndex | None = None) -> 
         return Resolution(query, exact, True, (Candidate(exact, math.inf),))
     index = index or TopicIndex(base)
     words, corrections = index.read(text)
-    ranked = tuple(index.rank(words))
+    lowered = text.lower()
+    other = _OTHER_DISEASE.search(lowered)
+    if other is not None and not _NAMES_LMS.search(lowered):
+        return Resolution(query, None, False, tuple(index.rank(words)), corrections, other_disease=other.group(0))
+    fixed, _ = index.fix(text)
+    uncovered = tuple(
+        dict.fromkeys(
+            raw
+            for raw, word in word_pairs(fixed)
+            if raw not in _GENERIC and word not in _GENERIC and not index.covered(word)
+        )
+    )
+    known = [w for w in words if index.covered(w)]
+    ranked = tuple(index.rank(known))
+    if uncovered or not known:
+        return Resolution(query, None, False, ranked, corrections, uncovered=uncovered or (query.strip(),))
     best = None
     if ranked and ranked[0].score >= MIN_SCORE and (len(ranked) == 1 or ranked[1].score < CLOSE * ranked[0].score):
         best = ranked[0].topic
-    return Resolution(query, best, False, ranked, corrections)
+    pointer = None
+    if best is not None and index._claim_bonus(known, best.slug) == 0.0:
+        pointer = index.holding(known)  # a claim elsewhere holds every word: say where
+    return Resolution(query, best, False, ranked, corrections, pointer=pointer)
 
 
 def choose(resolution: Resolution, base: EvidenceBase, best: bool = False) -> Topic:
-    """The topic to answer, or a UsageError listing close candidates or suggestions."""
+    """The topic to answer, or a UsageError: not covered, or the close candidates listed."""
+    if resolution.other_disease is not None:
+        raise UsageError(
+            f"not covered: {resolution.query!r} is about {resolution.other_disease}; lms covers leiomyosarcoma only",
+            "run `lms topics` to see what it covers",
+        )
+    if resolution.uncovered:
+        nearest = [c.topic.slug for c in resolution.ranked[:3] if c.score >= MIN_SCORE]
+        hint = ("nearest topics: " + ", ".join(nearest)) if nearest else "run `lms topics` to see what it covers"
+        mentions = [w for w in resolution.uncovered if w.isalnum()]
+        if mentions:
+            hint += f"; to find any passing mention, try `lms search {' '.join(mentions)}`"
+        raise UsageError(
+            f"not covered: the base has nothing on: {', '.join(resolution.uncovered)}",
+            hint,
+        )
     if resolution.topic is not None:
         return resolution.topic
     ranked = [c for c in resolution.ranked if c.score >= MIN_SCORE]
@@ -366,8 +562,8 @@ def choose(resolution: Resolution, base: EvidenceBase, best: bool = False) -> To
         )
     weak = [c.topic.slug for c in resolution.ranked[:3]]
     near = weak or close_matches(resolution.query.lower(), [t.slug for t in base.topics], cutoff=0.4)
-    hint = ("nearest topics: " + ", ".join(near)) if near else "run `lms topics` to list them"
-    raise UsageError(f"no topic matches {resolution.query!r}", hint)
+    hint = ("nearest topics: " + ", ".join(near)) if near else "run `lms topics` to see what it covers"
+    raise UsageError(f"not covered: no topic of the base answers {resolution.query!r}", hint)
 
 
 def search(base: EvidenceBase, query: str, index: TopicIndex | None = None) -> list[Claim]:

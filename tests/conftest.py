@@ -77,3 +77,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         assert isinstance(misses, list)
         for miss in misses:
             terminalreporter.write_line(f"  miss: {miss}")
+    if "more_inside" in result:
+        inside, outside = result["more_counts"]
+        terminalreporter.write_line(
+            f"new phrasings: right topic {result['more_inside']:.1%} of {inside} in-scope questions; "
+            f"refused {result['more_outside']:.1%} of {outside} out-of-scope ones"
+        )

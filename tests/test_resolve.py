@@ -7,7 +7,7 @@ import pytest
 from lms_cli import load
 from lms_cli.errors import UsageError
 from lms_cli.model import EvidenceBase
-from lms_cli.resolve import CLOSE, TopicIndex, choose, resolve, tokens
+from lms_cli.resolve import CLOSE, MIN_SCORE, Resolution, TopicIndex, choose, resolve, tokens
 from tests.conftest import DATA
 
 QUESTIONS = [
@@ -71,4 +71,54 @@ def test_nothing_matches(bundled: EvidenceBase) -> None:
     r = resolve(bundled, "zebra crossing")
     with pytest.raises(UsageError) as info:
         choose(r, bundled)
-    assert info.value.message == "no topic matches 'zebra crossing'"
+    assert info.value.message == "not covered: the base has nothing on: zebra, crossing"
+
+
+MORE = [
+    tuple(line.split("\t"))
+    for line in (DATA / "questions-more.tsv").read_text(encoding="utf-8").splitlines()
+    if line and not line.startswith("#")
+]
+
+
+def _refused(r: Resolution) -> bool:
+    return bool(r.uncovered or r.other_disease) or not any(c.score >= MIN_SCORE for c in r.ranked)
+
+
+def test_new_phrasings_and_out_of_scope_questions(bundled: EvidenceBase) -> None:
+    inside = [(q, e) for q, e in MORE if e != "-"]
+    outside = [q for q, e in MORE if e == "-"]
+    assert len(inside) >= 40 and len(outside) >= 40
+    index = TopicIndex(bundled)
+    misses = [q for q, e in inside if (r := resolve(bundled, q, index)).topic is None or r.topic.slug != e]
+    answered = [q for q in outside if not _refused(resolve(bundled, q, index))]
+    ACCURACY.update(
+        more_inside=1 - len(misses) / len(inside),
+        more_outside=1 - len(answered) / len(outside),
+        more_counts=(len(inside), len(outside)),
+        more_misses=misses,
+        more_answered=answered,
+    )
+    assert 1 - len(misses) / len(inside) >= 0.9, misses
+    assert 1 - len(answered) / len(outside) >= 0.9, answered
+
+
+def test_not_covered_names_the_missing_words(bundled: EvidenceBase) -> None:
+    r = resolve(bundled, "does lms spread to the brain")
+    assert r.topic is None and r.uncovered == ("brain",)
+    with pytest.raises(UsageError) as info:
+        choose(r, bundled, best=True)  # --best does not answer what the base does not cover
+    assert info.value.message == "not covered: the base has nothing on: brain"
+    other = resolve(bundled, "first line treatment for liposarcoma")
+    assert other.other_disease == "liposarcoma"
+    assert resolve(bundled, "liposarcoma vs leiomyosarcoma eribulin").other_disease is None  # names LMS too
+    assert resolve(bundled, "what is leiomyosarcoma").topic is not None
+
+
+def test_a_claim_elsewhere_holding_every_word_is_pointed_at(bundled: EvidenceBase) -> None:
+    index = TopicIndex(bundled)
+    claim = next(c for c in bundled.claims if len(c.topics) == 1 and c.topics[0] == "uterine-lms")
+    words = sorted(index.claim_words[claim.id])[:2]
+    holder = index.holding(words)
+    assert holder is not None and set(words) <= index.claim_words[holder.id]
+    assert index.holding(["zebra", "crossing"]) is None

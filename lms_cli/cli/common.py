@@ -215,6 +215,12 @@ def choose_topic(env: Env, base: EvidenceBase, text: str, best: bool = False) ->
     chosen = choose(resolution, base, best)
     if not resolution.exact:
         env.warn(f"Answering: {chosen.question} ({chosen.slug})")
+    pointer = resolution.pointer
+    if pointer is not None and chosen.slug not in pointer.topics:
+        env.warn(
+            f"Note: a claim in {pointer.topics[0]} matches every word of the question: "
+            f"`lms show {pointer.id}`, or `lms search {text}`"
+        )
     return chosen.slug
 
 

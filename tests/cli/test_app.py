@@ -59,7 +59,10 @@ def test_unknown_topic_is_a_usage_error_with_suggestions(invoke: Invoke, fixture
     result = invoke("ask", "zebra crossing", *fixture_args)
     assert result.exit_code == ExitCode.USAGE
     assert result.stdout == ""
-    assert result.stderr == "Error: no topic matches 'zebra crossing'\nHint: run `lms topics` to list them\n"
+    assert result.stderr == (
+        "Error: not covered: the base has nothing on: zebra, crossing\n"
+        "Hint: run `lms topics` to see what it covers; to find any passing mention, try `lms search zebra crossing`\n"
+    )
     near = invoke("ask", "recurence of metastatic lms", *fixture_args)
     assert near.exit_code == 0
     assert near.stderr == "Answering: How often does LMS recur, and where? (recurrence)\n"
@@ -127,7 +130,7 @@ def test_debug_shows_the_traceback(invoke: Invoke, fixture_args: list[str]) -> N
     result = invoke("ask", "nope", *fixture_args, "--debug")
     assert result.exit_code == ExitCode.USAGE
     assert "Traceback" in result.stderr
-    assert "Error: no topic matches 'nope'" in result.stderr
+    assert "Error: not covered: the base has nothing on: nope" in result.stderr
 
 
 @pytest.mark.parametrize(

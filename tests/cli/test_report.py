@@ -211,7 +211,12 @@ def test_cite_all_and_filters(invoke: Invoke, fixture_args: list[str]) -> None:
             "Error: no claims left for 'recurrence': --min-rank rct removed the last 2 claims\n"
             "Hint: relax that filter\n",
         ),
-        (["zebra"], ExitCode.USAGE, "Error: no topic matches 'zebra'\nHint: run `lms topics` to list them\n"),
+        (
+            ["zebra"],
+            ExitCode.USAGE,
+            "Error: not covered: the base has nothing on: zebra\n"
+            "Hint: run `lms topics` to see what it covers; to find any passing mention, try `lms search zebra`\n",
+        ),
     ],
 )
 def test_cite_errors(invoke: Invoke, fixture_args: list[str], args: list[str], code: ExitCode, stderr: str) -> None:
