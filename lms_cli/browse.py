@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from lms_cli.errors import UsageError
-from lms_cli.model import Claim, EvidenceBase, Reference, Topic
+from lms_cli.model import Claim, EvidenceBase, Rank, Reference, Topic
 from lms_cli.text import close_matches
 
 
@@ -39,8 +39,32 @@ class Detail:
     references: tuple[Reference, ...]
 
 
+_PREFIXES = ("pmid:", "doi:", "pmcid:", "https://doi.org/", "http://doi.org/", "doi.org/")
+
+
+def find_reference(base: EvidenceBase, text: str) -> Reference | None:
+    """The reference an identifier lms prints names: its id, key (``pmid:N``, ``doi:...``), a bare
+    PMID, a DOI (case-insensitive, with or without https://doi.org/) or a PMCID."""
+    wanted = text.strip()
+    lowered = wanted.lower()
+    for prefix in _PREFIXES:
+        if lowered.startswith(prefix):
+            wanted, lowered = wanted[len(prefix) :], lowered[len(prefix) :]
+            break
+    for ref in base.references:
+        if (
+            ref.id == wanted
+            or ref.key.lower() == text.strip().lower()
+            or (ref.pmid is not None and ref.pmid == wanted)
+            or (ref.doi is not None and ref.doi.lower() == lowered)
+            or (ref.pmcid is not None and ref.pmcid.lower() == lowered)
+        ):
+            return ref
+    return None
+
+
 def detail(base: EvidenceBase, item_id: str) -> Detail:
-    """One topic, claim or reference by id, with what cites it or what it cites."""
+    """One topic, claim or reference by id (or any identifier of a reference), with its links."""
     refs = base.reference_map()
     if (topic := base.topic(item_id)) is not None:
         return Detail(topic, tuple(c for c in base.claims if item_id in c.topics), ())
@@ -49,9 +73,67 @@ def detail(base: EvidenceBase, item_id: str) -> Detail:
     for claim in base.claims:
         if claim.id == item_id:
             return Detail(claim, (), tuple(refs[r] for r in claim.cites))
+    if (ref := find_reference(base, item_id)) is not None:
+        return Detail(ref, tuple(c for c in base.claims if ref.id in c.cites), ())
     ids = [t.slug for t in base.topics] + list(refs) + [c.id for c in base.claims]
     close = close_matches(item_id, ids)
     raise UsageError(
         f"no topic, reference or claim with id {item_id!r}",
-        ("did you mean: " + ", ".join(close) + "?") if close else "run `lms topics` to list topics",
+        ("did you mean: " + ", ".join(close) + "?")
+        if close
+        else "an id, PMID, pmid:N, DOI or PMCID; `lms topics` and `lms refs list` list them",
     )
+
+
+class ReferenceRow(NamedTuple):
+    """One row of `lms refs list`: a reference, its rank, year, ids and how many claims cite it."""
+
+    id: str
+    rank: str
+    year: int
+    first_author: str
+    journal: str
+    pmid: str | None
+    doi: str | None
+    topics: tuple[str, ...]
+    claims: int
+    missing: tuple[str, ...]
+
+
+#: Fields `lms refs list --missing` can ask about.
+CHECKED_FIELDS = ("pmid", "doi", "pmcid", "volume", "issue", "pages", "n", "findings")
+
+
+def reference_rows(
+    base: EvidenceBase,
+    *,
+    min_rank: Rank | None = None,
+    since: int | None = None,
+    topic: str | None = None,
+    missing: str | None = None,
+) -> list[ReferenceRow]:
+    """Every reference in file order (filtered by rank, year, topic and a missing field)."""
+    citing: dict[str, list[Claim]] = {}
+    for c in base.claims:
+        for r in c.cites:
+            citing.setdefault(r, []).append(c)
+    rows = []
+    for ref in base.references:
+        claims = citing.get(ref.id, [])
+        topics = tuple(dict.fromkeys(t for c in claims for t in c.topics))
+        lacks = tuple(f for f in CHECKED_FIELDS if getattr(ref, f) in (None, ()))
+        if min_rank is not None and not ref.rank.at_least(min_rank):
+            continue
+        if since is not None and ref.year < since:
+            continue
+        if topic is not None and topic not in topics:
+            continue
+        if missing is not None and missing not in lacks:
+            continue
+        first = ref.named_authors[0] if ref.named_authors else ""
+        rows.append(
+            ReferenceRow(
+                ref.id, ref.rank.value, ref.year, first, ref.journal, ref.pmid, ref.doi, topics, len(claims), lacks
+            )
+        )
+    return rows

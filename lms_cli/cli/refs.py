@@ -21,15 +21,17 @@ from lms_cli.cli.common import (
     Env,
     EvidenceOpt,
     FormatOpt,
+    MinRankOpt,
     NoBundledOpt,
     NoCacheOpt,
+    SinceOpt,
     boundary,
     cache_root,
     load_base,
 )
 from lms_cli.errors import Findings, ServiceError, UsageError
 from lms_cli.model import Rank
-from lms_cli.render import Format
+from lms_cli.render import Format, pick
 from lms_cli.text import plural
 
 if TYPE_CHECKING:
@@ -152,7 +154,6 @@ def verify(
     env = Env.current()
     with boundary(debug, env):
         from lms_cli.refs import verify as refs
-        from lms_cli.render import pick
         from lms_cli.services.client import Client
 
         base = load_base(env, evidence, no_bundled, no_cache)
@@ -211,6 +212,45 @@ def _design_warning(env: Env, entries: Sequence[Any]) -> None:
             f"Warning: the metadata does not tell the design of {_listed(unknown)}: "
             "set it by hand (or pass --design RANK)."
         )
+
+
+@refs_app.command("list")
+def list_(
+    min_rank: MinRankOpt = None,
+    since: SinceOpt = None,
+    topic: Annotated[
+        str | None, typer.Option("--topic", metavar="SLUG", help="Only references this topic cites.")
+    ] = None,
+    missing: Annotated[
+        str | None,
+        typer.Option(
+            "--missing",
+            metavar="FIELD",
+            help="Only references without FIELD (pmid, doi, pmcid, volume, issue, pages, n, findings).",
+        ),
+    ] = None,
+    fmt: FormatOpt = Format.AUTO,
+    evidence: EvidenceOpt = None,
+    no_bundled: NoBundledOpt = False,
+    no_cache: NoCacheOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """List references with their ids, rank, year and the claims citing them.
+
+    Every id it prints works with `lms show`; --missing finds references to complete.
+    """
+    env = Env.current()
+    with boundary(debug, env):
+        from lms_cli.browse import CHECKED_FIELDS, reference_rows
+        from lms_cli.select import find_topic
+
+        if missing is not None and missing not in CHECKED_FIELDS:
+            raise UsageError(f"--missing takes one of {', '.join(CHECKED_FIELDS)}, not {missing!r}")
+        base = load_base(env, evidence, no_bundled, no_cache)
+        if topic is not None:
+            find_topic(base, topic)
+        rows = reference_rows(base, min_rank=min_rank, since=since, topic=topic, missing=missing)
+        env.emit(pick(env.resolve(fmt)).references(rows))
 
 
 @refs_app.command()

@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol, assert_never
 
-from lms_cli.model import HIDDEN_REASONS, RANK_LEGEND, Glance, Hidden, Summary
+from lms_cli.model import HIDDEN_REASONS, RANK_LEGEND, Glance, Hidden, Reference, Seen, Summary
 from lms_cli.text import clean, plural
 
 if TYPE_CHECKING:
-    from lms_cli.browse import Detail, TopicRow
+    from lms_cli.browse import Detail, ReferenceRow, TopicRow
     from lms_cli.cite import CitationStyle
     from lms_cli.refs.verify import Result
 
@@ -39,6 +39,7 @@ class Renderer(Protocol):
     def topics(self, rows: list[TopicRow]) -> Any: ...
     def detail(self, d: Detail) -> Any: ...
     def verify(self, results: Sequence[Result]) -> Any: ...
+    def references(self, rows: list[ReferenceRow]) -> Any: ...
 
 
 def pick(fmt: Format) -> Renderer:
@@ -91,6 +92,17 @@ def filters_line(summary: Summary) -> str | None:
     """The filters the user gave, or None."""
     given = [f"{k.replace('_', '-')} {v}" for k, v in summary.query.filters.as_dict().items() if v is not None]
     return ("Filters: " + "; ".join(given)) if given else None
+
+
+def provenance(ref: Reference) -> str | None:
+    """Where a reference's fields were seen, in words: "PubMed record, publisher's page (checked 2026-12-01)"."""
+    if not ref.seen:
+        return None
+    kinds = ", ".join(kind.label for kind in ref.seen)
+    out = kinds + (f" (checked {ref.checked.isoformat()})" if ref.checked else "")
+    if ref.pmid and not ({Seen.PUBMED, Seen.PMC} & set(ref.seen)):
+        out += "; its PMID was not seen on PubMed itself (`lms refs verify` checks it first)"
+    return out
 
 
 def hidden_note(hidden: tuple[Hidden, ...]) -> str | None:

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from lms_cli.browse import Detail, TopicRow
+from lms_cli.browse import Detail, ReferenceRow, TopicRow
 from lms_cli.cite import CitationStyle
 from lms_cli.model import Claim, Glance, Hidden, Reference, Summary, SummarySection, Topic
 from lms_cli.render import disclaimer
@@ -38,6 +38,19 @@ def reference_dict(ref: Reference) -> dict[str, Any]:
         value = getattr(ref, name)
         if value is not None and value != ():
             out[name] = list(value) if isinstance(value, tuple) else value
+    if ref.publication.value != "journal-article":
+        out["publication"] = ref.publication.value
+    for name in ("meeting", "abstract"):
+        if (value := getattr(ref, name)) is not None:
+            out[name] = value
+    if ref.nct:
+        out["nct"] = list(ref.nct)
+    if ref.seen:
+        out["seen"] = [s.value for s in ref.seen]
+    if ref.checked:
+        out["checked"] = ref.checked.isoformat()
+    if ref.authors_partial:
+        out["authors_partial"] = True
     out["key"] = ref.key
     return out
 
@@ -177,3 +190,13 @@ def verify(results: Sequence[Result]) -> str:
         "summary": counts(results),
     }
     return dumps(data)
+
+
+def references(rows: list[ReferenceRow]) -> str:
+    """`lms refs list --format json`."""
+    return dumps(
+        {
+            "schema_version": SCHEMA_VERSION,
+            "references": [{**r._asdict(), "topics": list(r.topics), "missing": list(r.missing)} for r in rows],
+        }
+    )

@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING
 
 from lms_cli.cite import CitationStyle, vancouver
 from lms_cli.model import Claim, NumberedReference, Reference, Section, Summary, SummarySection, Topic
-from lms_cli.render import LEGEND, clean, disclaimer, filters_line, glance_lines, split_stop
+from lms_cli.render import LEGEND, clean, disclaimer, filters_line, glance_lines, provenance, split_stop
+from lms_cli.text import plural
 
 if TYPE_CHECKING:  # types only: `lms ask` need not import the browsing module
-    from lms_cli.browse import Detail, TopicRow
+    from lms_cli.browse import Detail, ReferenceRow, TopicRow
     from lms_cli.refs.verify import Result
 
 # Characters that start inline structure in CommonMark or pandoc's Markdown
@@ -145,6 +146,16 @@ def detail(d: Detail) -> str:
         if item.n:
             lines.append(f"- Participants: {item.n}")
         lines.append(f"- Citation key: {escape(item.key)}")
+        if item.publication.value != "journal-article":
+            lines.append(
+                f"- Publication: {item.publication.value}"
+                + (f", {escape(item.meeting)}" if item.meeting else "")
+                + (f", abstract {escape(item.abstract)}" if item.abstract else "")
+            )
+        if item.nct:
+            lines.append("- Registry: " + ", ".join(escape(n) for n in item.nct))
+        if (seen := provenance(item)) is not None:
+            lines.append(f"- Provenance: {escape(seen)}")
         if item.note:
             lines.append(f"- Note: {escape(item.note)}")
         if item.findings:
@@ -159,6 +170,7 @@ def detail(d: Detail) -> str:
             f"- Section: {item.section.value}",
             f"- Topics: {', '.join(item.topics)}",
             f"- Population: {item.population.value}",
+            f"- Support: {item.support.value}",
         ]
         if item.reviewed:
             lines.append(f"- Reviewed: {item.reviewed.isoformat()}")
@@ -175,3 +187,18 @@ def verify(results: Sequence[Result]) -> str:
     lines += [f"| {escape(r.reference.id)} | {r.status.value} | {escape(describe(r))} |" for r in results]
     lines += ["", summary_line(results), ""]
     return "\n".join(lines)
+
+
+def references(rows: list[ReferenceRow]) -> str:
+    """`lms refs list` as a Markdown table (ids work with `lms show`)."""
+    lines = [
+        "| Reference | Rank | Year | First author | Journal | PMID | DOI | Claims |",
+        "|---|---|---:|---|---|---|---|---:|",
+    ]
+    lines += [
+        f"| {escape(r.id)} | {r.rank} | {r.year} | {escape(r.first_author)} | {escape(r.journal)} | "
+        f"{r.pmid or ''} | {escape(r.doi or '')} | {r.claims} |"
+        for r in rows
+    ]
+    lines += ["", plural(len(rows), "reference") + "."]
+    return "\n".join(lines) + "\n"

@@ -14,10 +14,11 @@ from rich.padding import Padding
 from rich.rule import Rule
 from rich.text import Text
 
-from lms_cli.browse import Detail, TopicRow
+from lms_cli.browse import Detail, ReferenceRow, TopicRow
 from lms_cli.cite import CitationStyle, vancouver
-from lms_cli.model import CitedClaim, Rank, Section, Summary
-from lms_cli.render import LEGEND, clean, disclaimer, filters_line, glance_lines, split_stop
+from lms_cli.model import RANK_HELP, CitedClaim, Claim, Rank, Reference, Section, Summary, Topic
+from lms_cli.render import LEGEND, clean, disclaimer, filters_line, glance_lines, provenance, split_stop
+from lms_cli.text import plural
 
 if TYPE_CHECKING:
     from lms_cli.refs.verify import Result
@@ -60,6 +61,17 @@ def _claim_line(c: CitedClaim, ranks: dict[int, Rank]) -> Text:
     return line
 
 
+def hanging(marker: str, body: Text, indent: int = 1) -> RenderableType:
+    """``marker`` then ``body``, wrapped lines starting under the body, not at the margin."""
+    from rich.table import Table
+
+    grid = Table.grid(padding=(0, 1, 0, 0))
+    grid.add_column(no_wrap=True, justify="right")
+    grid.add_column(overflow="fold")
+    grid.add_row(Text(marker, style="bold"), body)
+    return Padding(grid, (0, 0, 0, indent)) if indent else grid
+
+
 def _heading(text: str) -> Rule:
     return Rule(Text(text, style="bold"), align="left", style="dim")
 
@@ -71,9 +83,10 @@ def render(summary: Summary, citations: CitationStyle = CitationStyle.NUMBERS) -
     for part in summary.sections:
         parts.append(_heading(clean(part.heading)))
         for c in part.claims:
-            bullet = Text("" if part.section is Section.ANSWER else "\u2022 ")
-            bullet.append_text(_claim_line(c, ranks))
-            parts.append(Padding(bullet, (0, 0, 0, 1)))
+            if part.section is Section.ANSWER:
+                parts.append(Padding(_claim_line(c, ranks), (0, 0, 0, 1)))
+            else:
+                parts.append(hanging("\u2022", _claim_line(c, ranks)))
         parts.append(Text())
     parts.append(_heading("Evidence at a glance"))
     glance = Text()
@@ -88,12 +101,11 @@ def render(summary: Summary, citations: CitationStyle = CitationStyle.NUMBERS) -
     for entry in summary.references:
         ref = entry.reference
         line = Text()
-        line.append(f"{entry.number:>2}. ", style="bold")
         line.append_text(badge(ref.rank))
         line.append(" " + clean(vancouver(ref)))
         if ref.n:
             line.append(f" n={ref.n}", style="dim")
-        parts.append(line)
+        parts.append(hanging(f"{entry.number:>2}.", line, indent=0))
     parts.append(Text(LEGEND, style="dim italic"))
     parts.append(Text())
     reviewed = summary.reviewed_through.isoformat() if summary.reviewed_through else None
@@ -115,11 +127,70 @@ def topics(rows: list[TopicRow]) -> RenderableType:
     return table
 
 
-def detail(d: Detail) -> str:
-    """`lms show` on a terminal: the Markdown text (it reads well as it is)."""
-    from lms_cli.render import markdown
+def detail(d: Detail) -> RenderableType:
+    """`lms show ID` on a terminal: headings, wrapped text with hanging indents, rank badges."""
+    item = d.item
+    parts: list[RenderableType] = []
+    if isinstance(item, Topic):
+        parts += [Text(f"{clean(item.title)} ({item.slug})", style="bold underline"), Text(clean(item.question))]
+        if item.aliases:
+            parts.append(Text("Aliases: " + ", ".join(clean(a) for a in item.aliases), style="dim"))
+        parts += [Text(), _heading("Claims")]
+        parts += [_claim_item(c) for c in d.claims]
+    elif isinstance(item, Reference):
+        head = Text()
+        head.append_text(badge(item.rank))
+        head.append(" " + item.id, style="bold")
+        parts += [head, Text(clean(vancouver(item)))]
+        facts = [("Rank", f"{item.rank.value}: {RANK_HELP[item.rank]}"), ("Citation key", item.key)]
+        if item.n:
+            facts.append(("Participants", str(item.n)))
+        if (seen := provenance(item)) is not None:
+            facts.append(("Provenance", seen))
+        if item.note:
+            facts.append(("Note", clean(item.note)))
+        parts += [_facts(facts)]
+        if item.findings:
+            parts += [Text(), _heading("Findings")]
+            parts += [hanging("\u2022", Text(clean(f))) for f in item.findings]
+        parts += [Text(), _heading("Cited by")]
+        parts += [_claim_item(c) for c in d.claims] or [Text(" (no claim)")]
+    else:
+        parts += [Text(item.id, style="bold"), Text(clean(item.statement))]
+        facts = [
+            ("Section", item.section.value),
+            ("Topics", ", ".join(item.topics)),
+            ("Population", item.population.value),
+            ("Support", item.support.value),
+        ]
+        if item.reviewed:
+            facts.append(("Reviewed", item.reviewed.isoformat()))
+        parts += [_facts(facts), Text(), _heading("References")]
+        for i, r in enumerate(d.references, 1):
+            line = Text()
+            line.append_text(badge(r.rank))
+            line.append(" " + clean(vancouver(r)))
+            parts.append(hanging(f"{i}.", line, indent=0))
+    return Group(*parts)
 
-    return markdown.detail(d)
+
+def _facts(rows: list[tuple[str, str]]) -> RenderableType:
+    from rich.table import Table
+
+    grid = Table.grid(padding=(0, 1, 0, 0))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    for name, value in rows:
+        grid.add_row(name + ":", Text(value))
+    return grid
+
+
+def _claim_item(claim: Claim) -> RenderableType:
+    body = Text()
+    body.append(claim.id, style="bold")
+    body.append(f" ({claim.section.value}; {', '.join(claim.topics)}) ", style="dim")
+    body.append(clean(claim.statement))
+    return hanging("\u2022", body)
 
 
 STATUS_STYLE = {
@@ -149,3 +220,28 @@ def verify(results: Sequence[Result]) -> RenderableType:
             Text(r.reference.id), Text(r.status.value, style=STATUS_STYLE[r.status.value]), Text(clean(describe(r)))
         )
     return Group(table, Text(), Text(summary_line(results)))
+
+
+def references(rows: list[ReferenceRow]) -> RenderableType:
+    """`lms refs list` as a table with rank badges (ids work with `lms show`)."""
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold")
+    table.add_column("Reference", style="cyan", no_wrap=True)
+    table.add_column("Rank", no_wrap=True)
+    table.add_column("Year", justify="right")
+    table.add_column("Author", no_wrap=True)
+    table.add_column("Journal")
+    table.add_column("PMID", no_wrap=True)
+    table.add_column("Claims", justify="right")
+    for r in rows:
+        table.add_row(
+            Text(r.id),
+            badge(Rank(r.rank)),
+            str(r.year),
+            Text(clean(r.first_author)),
+            Text(clean(r.journal)),
+            r.pmid or "",
+            str(r.claims),
+        )
+    return Group(table, Text(plural(len(rows), "reference") + "."))
