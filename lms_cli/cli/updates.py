@@ -9,6 +9,7 @@ exit code: 0 nothing new, 1 candidates, 4 PubMed unreachable or not cached offli
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -71,66 +72,82 @@ def updates(
     """
     env = Env.current()
     with boundary(debug, env):
-        from lms_cli.refs import updates as job
-        from lms_cli.render import pick
-        from lms_cli.services import pubmed
-        from lms_cli.services.client import Client
-        from lms_cli.services.http import Failure
-        from lms_cli.services.records import LookupState
+        run(env, topics or [], since, offline, refresh, fmt, evidence, no_bundled, no_cache)
 
-        start = parse_date(since) if since is not None else None
-        today = report_date(env)
-        if start is not None and start > today:
-            raise UsageError(f"--since {start.isoformat()} is after today ({today.isoformat()})")
-        base = load_base(env, evidence, no_bundled, no_cache)
-        slugs = list(dict.fromkeys(choose_topic(env, base, t) for t in topics or ()))
-        plans, skipped = job.plan(base, slugs, start, today)
-        if slugs and not plans:
-            raise UsageError("; ".join(f"{s.slug}: {s.reason}" for s in skipped), "add a `pubmed:` query to the topic")
-        config = service_config(env, offline, refresh)
-        searches: dict[str, pubmed.Search | None] = {}
-        with Client(config) as client:
-            try:
-                with progress_bar(env, len(plans), "Searching PubMed") as advance:
-                    for p in plans:
-                        searches[p.topic.slug] = pubmed.esearch(client, p.query, p.window.start, p.window.end)
-                        if advance:
-                            advance(1)
-                new = job.to_summarise((s.pmids for s in searches.values() if s is not None), base)
-                with progress_bar(env, len(new), "Fetching records") as advance:
-                    lookups = client.esummary(new, advance)
-            except Failure as exc:
-                raise _service_error(exc.detail) from None
-            failed = [lk.detail or lk.service for lk in lookups.values() if lk.state is LookupState.FAILED]
-            if failed:
-                raise _service_error(failed[0])
-        results = []
-        for p in plans:
-            found = searches[p.topic.slug]
-            if found is None:
-                continue
-            searched_to = dt.datetime.strptime(found.maxdate, "%Y/%m/%d").date()
-            results.append(job.triage(p, searched_to, found.count, found.pmids, lookups, base))
-        result = job.Updates(tuple(results), tuple(skipped))
+
+def run(
+    env: Env,
+    topics: list[str],
+    since: str | None,
+    offline: bool,
+    refresh: bool,
+    fmt: Format,
+    evidence: list[Path] | None,
+    no_bundled: bool,
+    no_cache: bool,
+) -> None:
+    """The command's work in a given run environment (tests pass one whose stderr is a terminal)."""
+    from lms_cli.refs import updates as job
+    from lms_cli.render import pick
+    from lms_cli.services import pubmed
+    from lms_cli.services.client import Client
+    from lms_cli.services.http import Failure
+    from lms_cli.services.records import LookupState
+
+    start = parse_date(since) if since is not None else None
+    today = report_date(env)
+    if start is not None and start > today:
+        raise UsageError(f"--since {start.isoformat()} is after today ({today.isoformat()})")
+    base = load_base(env, evidence, no_bundled, no_cache)
+    slugs = list(dict.fromkeys(choose_topic(env, base, t) for t in topics))
+    plans, skipped = job.plan(base, slugs, start, today)
+    if slugs and not plans:
+        raise UsageError("; ".join(f"{s.slug}: {s.reason}" for s in skipped), "add a `pubmed:` query to the topic")
+    config = service_config(env, offline, refresh)
+    searches: dict[str, pubmed.Search | None] = {}
+    with Client(config) as client:
+        try:
+            with progress_bar(env, len(plans), "Searching PubMed") as advance:
+                for p in plans:
+                    searches[p.topic.slug] = pubmed.esearch(client, p.query, p.window.start, p.window.end)
+                    if advance:
+                        advance(1)
+            new = job.to_summarise((s.pmids for s in searches.values() if s is not None), base)
+            with progress_bar(env, len(new), "Fetching records") as advance:
+                lookups = client.esummary(new, advance)
+        except Failure as exc:
+            raise _service_error(exc.detail) from None
+        failed = [lk.detail or lk.service for lk in lookups.values() if lk.state is LookupState.FAILED]
+        if failed:
+            raise _service_error(failed[0])
+    results = []
+    for p in plans:
+        found = searches[p.topic.slug]
+        if found is None:
+            continue
+        searched_to = dt.datetime.strptime(found.maxdate, "%Y/%m/%d").date()
+        results.append(job.triage(p, searched_to, found.count, found.pmids, lookups, base))
+    result = job.Updates(tuple(results), tuple(skipped))
+    missing_topics = [p.topic.slug for p in plans if searches[p.topic.slug] is None]
+    if result.topics or not missing_topics:  # offline with nothing cached: no empty report
         env.emit(pick(env.resolve(fmt)).updates(result))
-        _email_warning(env, config, client.requests)
-        for t in result.topics:
-            if t.found > t.listed:
-                env.warn(
-                    f"Warning: {t.plan.topic.slug}: PubMed found {t.found}, lms lists the first {t.listed}; "
-                    "narrow the window with --since."
-                )
-        missing_topics = [p.topic.slug for p in plans if searches[p.topic.slug] is None]
-        missing_records = [pmid for t in result.topics for pmid in t.uncached]
-        if missing_topics or missing_records:
-            what = []
-            if missing_topics:
-                what.append(f"the search of {plural(len(missing_topics), 'topic')} ({_listed(missing_topics)})")
-            if missing_records:
-                what.append(f"{plural(len(missing_records), 'record')} (PMID {_listed(missing_records)})")
-            raise ServiceError("offline, and nothing cached for " + " and ".join(what), "run without --offline")
-        if result.new:
-            raise Findings
+    _email_warning(env, config, client.requests)
+    for t in result.topics:
+        if t.found > t.listed:
+            env.warn(
+                f"Warning: {t.plan.topic.slug}: PubMed found {t.found}, lms lists the first {t.listed}; "
+                "narrow the window with --since."
+            )
+    missing_records = [pmid for t in result.topics for pmid in t.uncached]
+    if missing_topics or missing_records:
+        what = []
+        if missing_topics:
+            what.append(f"the search of {plural(len(missing_topics), 'topic')} ({_listed(missing_topics)})")
+        if missing_records:
+            what.append(f"{plural(len(missing_records), 'record')} (PMID {_listed(missing_records)})")
+        raise ServiceError("offline, and nothing cached for " + " and ".join(what), "run without --offline")
+    if result.new:
+        raise Findings
 
 
 def _service_error(detail: str) -> ServiceError:
