@@ -266,7 +266,7 @@ def counts_line(t: TopicUpdates) -> str:
     c = t.counts
     line = (
         f"Found {c['found']}: {c['in_base_pmid']} in the base by PMID, {c['in_base_doi']} by DOI, "
-        f"{c['new']} new ({c['retracted']} retracted, {c['errata']} errata)."
+        f"{c['new']} new ({c['retracted']} retracted, {plural(c['errata'], 'erratum', 'errata')})."
     )
     if c["not_listed"]:
         line += f" {c['not_listed']} more not listed (narrow the window with --since)."
