@@ -216,3 +216,45 @@ def test_every_topic_has_a_well_formed_pubmed_search(base: EvidenceBase) -> None
     ]
     assert bad == []
     assert not _balanced("leiomyosarcoma[tiab] AND (a OR b") and not _balanced('"x')
+
+
+#: PubMed search field tags a topic query may use (PubMed Help, "Search Field Descriptions and Tags").
+FIELD_TAGS = {"tiab", "ti", "ab", "tw", "mh", "mh:noexp", "majr", "sh", "pt", "la", "au", "nm"}
+
+
+def query_problems(query: str) -> list[str]:
+    """Why a PubMed query is not well formed (beyond balance): tags, operators, truncation."""
+    problems = []
+    tags = re.findall(r"\[([^\]]*)\]", query)
+    problems += [f"unknown field tag [{t}]" for t in tags if t.lower() not in FIELD_TAGS]
+    if re.search(r"\b(?:and|or|not)\b", re.sub(r'"[^"]*"', '""', query)):
+        problems.append("a lower-case operator (PubMed reads it as a word)")
+    if re.search(r"(?:^|\(|\b(?:AND|OR|NOT))\s*(?:AND|OR|NOT)\b", query):
+        problems.append("an operator with nothing before it")
+    if re.search(r"\(\s*\)", query):
+        problems.append("empty parentheses")
+    # PubMed truncates a term only when at least four characters come before the *
+    problems += [f"truncation {w!r} too short" for w in re.findall(r"(?<![\w-])([\w-]{1,3})\*", query)]
+    if re.search(r'"[^"]*\*[^"]*"', query):
+        problems.append("a * inside a quoted phrase")
+    return problems
+
+
+def test_every_topic_query_uses_known_tags_and_well_placed_operators(base: EvidenceBase) -> None:
+    assert {t.slug: p for t in base.topics if t.pubmed and (p := query_problems(t.pubmed))} == {}
+
+
+@pytest.mark.parametrize(
+    ("query", "problem"),
+    [
+        ("leiomyosarcoma[tab]", "unknown field tag [tab]"),
+        ("leiomyosarcoma[tiab] and muscle[tiab]", "a lower-case operator (PubMed reads it as a word)"),
+        ("(OR leiomyosarcoma[tiab])", "an operator with nothing before it"),
+        ("leiomyosarcoma[tiab] AND OR muscle[tiab]", "an operator with nothing before it"),
+        ("leiomyosarcoma[tiab] AND ()", "empty parentheses"),
+        ("leiomyosarcoma[tiab] AND met*[tiab]", "truncation 'met' too short"),
+        ('"soft tiss*"[tiab]', "a * inside a quoted phrase"),
+    ],
+)
+def test_the_query_check_can_fail(query: str, problem: str) -> None:
+    assert problem in query_problems(query)

@@ -242,7 +242,9 @@ def main() -> Any:
 
 # Command groups defined in their own modules (imported here so `lms --help` lists them).
 from lms_cli.cli.refs import refs_app  # noqa: E402 - registered after the core commands
+from lms_cli.cli.updates import updates  # noqa: E402
 
 app.add_typer(refs_app, name="refs")
+app.command()(updates)
 app.command()(report)
 app.command()(cite)

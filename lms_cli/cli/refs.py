@@ -121,7 +121,8 @@ def progress_bar(env: Env, total: int, what: str) -> Iterator[Callable[[int], No
         yield lambda n: bar.advance(task, n)
 
 
-def _email_warning(env: Env, config: Config, requests: int) -> None:
+def email_warning(env: Env, config: Config, requests: int) -> None:
+    """The LMS_EMAIL hint, when requests were made without a contact address."""
     if requests and not config.email:
         env.warn(
             "Warning: LMS_EMAIL is not set; NCBI and Crossref ask for a contact address "
@@ -129,7 +130,8 @@ def _email_warning(env: Env, config: Config, requests: int) -> None:
         )
 
 
-def _listed(names: Sequence[str], limit: int = 10) -> str:
+def listed(names: Sequence[str], limit: int = 10) -> str:
+    """Names joined with commas, the first ``limit`` of them and how many more."""
     shown = ", ".join(names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
@@ -162,12 +164,12 @@ def verify(
             lookups = client.lookup_references(base.references, advance)
         results = [refs.check(r, lookups[r.id]) for r in base.references]
         env.emit(pick(env.resolve(fmt)).verify(results))
-        _email_warning(env, config, client.requests)
+        email_warning(env, config, client.requests)
         missing = [r.reference.id for r in results if r.status is refs.Status.UNCHECKED and not r.unreachable]
         if missing:
             env.warn(
                 f"Warning: offline, and nothing cached for {plural(len(missing), 'reference')}: "
-                f"{_listed(missing)}; run without --offline to check them."
+                f"{listed(missing)}; run without --offline to check them."
             )
         failed = [r for r in results if r.unreachable]
         if failed:
@@ -188,7 +190,7 @@ def _works(config: Config, ids: Sequence[str], env: Env) -> list[Work]:
     parsed = [parse_identifier(i) for i in ids]
     with Client(config) as client:
         lookups: list[Lookup] = client.works(parsed)
-    _email_warning(env, config, client.requests)
+    email_warning(env, config, client.requests)
     shown = [f"{kind.value} {value}" for kind, value in parsed]
     failed = [(s, lk) for s, lk in zip(shown, lookups, strict=True) if lk.state is LookupState.FAILED]
     if failed:
@@ -198,10 +200,10 @@ def _works(config: Config, ids: Sequence[str], env: Env) -> list[Work]:
         )
     uncached = [s for s, lk in zip(shown, lookups, strict=True) if lk.state is LookupState.NOT_CACHED]
     if uncached:
-        raise ServiceError(f"offline, and nothing cached for {_listed(uncached)}", "run without --offline")
+        raise ServiceError(f"offline, and nothing cached for {listed(uncached)}", "run without --offline")
     unknown = [f"{s} ({lk.service})" for s, lk in zip(shown, lookups, strict=True) if lk.state is LookupState.NOT_FOUND]
     if unknown:
-        raise UsageError(f"no record for {_listed(unknown)}", "check the identifier")
+        raise UsageError(f"no record for {listed(unknown)}", "check the identifier")
     return [lk.work for lk in lookups if lk.work is not None]
 
 
@@ -209,7 +211,7 @@ def _design_warning(env: Env, entries: Sequence[Any]) -> None:
     unknown = [e.id for e in entries if e.design is None]
     if unknown:
         env.warn(
-            f"Warning: the metadata does not tell the design of {_listed(unknown)}: "
+            f"Warning: the metadata does not tell the design of {listed(unknown)}: "
             "set it by hand (or pass --design RANK)."
         )
 

@@ -18,6 +18,7 @@ from lms_cli.text import clean, plural
 if TYPE_CHECKING:
     from lms_cli.browse import Detail, ReferenceRow, TopicRow
     from lms_cli.cite import CitationStyle
+    from lms_cli.refs.updates import Updates
     from lms_cli.refs.verify import Result
 
 __all__ = ["Format", "Renderer", "clean", "disclaimer", "glance_lines", "hidden_note", "pick", "split_stop"]
@@ -40,6 +41,8 @@ class Renderer(Protocol):
     def detail(self, d: Detail) -> Any: ...
     def verify(self, results: Sequence[Result]) -> Any: ...
     def references(self, rows: list[ReferenceRow]) -> Any: ...
+
+    def updates(self, result: Updates) -> Any: ...
 
 
 def pick(fmt: Format) -> Renderer:

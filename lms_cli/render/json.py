@@ -12,6 +12,7 @@ from lms_cli.model import Claim, Glance, Hidden, Reference, Summary, SummarySect
 from lms_cli.render import disclaimer
 
 if TYPE_CHECKING:
+    from lms_cli.refs.updates import Updates
     from lms_cli.refs.verify import Result
 
 SCHEMA_VERSION = 1
@@ -200,3 +201,35 @@ def references(rows: list[ReferenceRow]) -> str:
             "references": [{**r._asdict(), "topics": list(r.topics), "missing": list(r.missing)} for r in rows],
         }
     )
+
+
+def updates(result: Updates) -> str:
+    """`lms updates --format json`: per topic its query, window, counts and ranked new items."""
+    data = {
+        "schema_version": SCHEMA_VERSION,
+        "topics": [
+            {
+                "slug": t.plan.topic.slug,
+                "query": t.plan.query,
+                "window": {"from": t.plan.window.start.isoformat(), "to": t.searched_to.isoformat()},
+                "counts": t.counts,
+                "items": [
+                    {
+                        "pmid": i.pmid,
+                        "doi": i.doi,
+                        "title": i.title,
+                        "journal": i.journal,
+                        "date": i.date,
+                        "design": i.design.value,
+                        "flags": list(i.flags),
+                    }
+                    for i in t.items
+                ],
+                "in_base_doi": [{"pmid": p.pmid, "doi": p.doi, "reference": p.reference} for p in t.present],
+            }
+            for t in result.topics
+        ],
+        "skipped": [{"slug": s.slug, "reason": s.reason} for s in result.skipped],
+        "summary": {"topics": len(result.topics), "new": result.new},
+    }
+    return dumps(data)

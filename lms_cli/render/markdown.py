@@ -13,6 +13,7 @@ from lms_cli.text import plural
 
 if TYPE_CHECKING:  # types only: `lms ask` need not import the browsing module
     from lms_cli.browse import Detail, ReferenceRow, TopicRow
+    from lms_cli.refs.updates import Updates
     from lms_cli.refs.verify import Result
 
 # Characters that start inline structure in CommonMark or pandoc's Markdown
@@ -202,3 +203,36 @@ def references(rows: list[ReferenceRow]) -> str:
     ]
     lines += ["", plural(len(rows), "reference") + "."]
     return "\n".join(lines) + "\n"
+
+
+def updates(result: Updates) -> str:
+    """`lms updates --format markdown`: per topic the window, the counts and a table, strongest first."""
+    from lms_cli.refs.updates import counts_line, summary_line
+
+    lines = ["# Published since review", ""]
+    for t in result.topics:
+        topic = t.plan.topic
+        lines += [
+            f"## {escape(topic.title)} ({escape(topic.slug)})",
+            "",
+            f"- Query: {escape(t.plan.query)}",
+            f"- Entry dates: {t.plan.window.start.isoformat()} to {t.searched_to.isoformat()}",
+            f"- {escape(counts_line(t))}",
+        ]
+        lines += [f"- In the base as {escape(p.reference)} by DOI: PMID {p.pmid}" for p in t.present]
+        lines.append("")
+        if t.items:
+            lines += [
+                "| # | design | date | title | journal | PMID | DOI | flags |",
+                "|---:|---|---|---|---|---|---|---|",
+            ]
+            lines += [
+                f"| {n} | {i.design.value} | {i.date or ''} | {escape(i.title)} | {escape(i.journal or '')} "
+                f"| {i.pmid} | {escape(i.doi or '')} | {', '.join(i.flags)} |"
+                for n, i in enumerate(t.items, 1)
+            ]
+            lines.append("")
+    for s in result.skipped:
+        lines += [f"Skipped {escape(s.slug)}: {escape(s.reason)}.", ""]
+    lines += [summary_line(result), ""]
+    return "\n".join(lines)

@@ -21,6 +21,7 @@ from lms_cli.render import LEGEND, clean, disclaimer, filters_line, glance_lines
 from lms_cli.text import plural
 
 if TYPE_CHECKING:
+    from lms_cli.refs.updates import Updates
     from lms_cli.refs.verify import Result
 
 RANK_STYLE: dict[Rank, str] = {
@@ -245,3 +246,53 @@ def references(rows: list[ReferenceRow]) -> RenderableType:
             str(r.claims),
         )
     return Group(table, Text(plural(len(rows), "reference") + "."))
+
+
+DESIGN_STYLE = {
+    "guideline": RANK_STYLE[Rank.GUIDELINE],
+    "meta-analysis": RANK_STYLE[Rank.META_ANALYSIS],
+    "rct": RANK_STYLE[Rank.RCT],
+    "clinical-trial": RANK_STYLE[Rank.PROSPECTIVE],
+    "other": "",
+}
+
+
+def updates(result: Updates) -> RenderableType:
+    """`lms updates` on a terminal: per topic a heading, the counts and a table (text never markup)."""
+    from rich.table import Table
+
+    from lms_cli.refs.updates import counts_line, summary_line
+
+    parts: list[RenderableType] = []
+    for t in result.topics:
+        topic = t.plan.topic
+        parts.append(_heading(f"{clean(topic.title)} ({topic.slug})"))
+        parts.append(Text(f"Query: {clean(t.plan.query)}", style="dim"))
+        parts.append(
+            Text(f"Entry dates {t.plan.window.start.isoformat()} to {t.searched_to.isoformat()}. {counts_line(t)}")
+        )
+        for p in t.present:
+            parts.append(Text(f"In the base as {p.reference} by DOI: PMID {p.pmid}", style="dim"))
+        if t.items:
+            table = Table(box=None, header_style="bold", pad_edge=False)
+            table.add_column("Design", no_wrap=True)
+            table.add_column("Date", no_wrap=True)
+            table.add_column("Title")
+            table.add_column("Journal")
+            table.add_column("PMID", no_wrap=True)
+            table.add_column("Flags", no_wrap=True, style="bold red")
+            for i in t.items:
+                table.add_row(
+                    Text(i.design.value, style=DESIGN_STYLE[i.design.value]),
+                    Text(i.date or ""),
+                    Text(clean(i.title)),
+                    Text(clean(i.journal or "")),
+                    Text(i.pmid),
+                    Text(", ".join(i.flags)),
+                )
+            parts.append(table)
+        parts.append(Text())
+    for s in result.skipped:
+        parts.append(Text(f"Skipped {s.slug}: {s.reason}.", style="dim"))
+    parts.append(Text(summary_line(result)))
+    return Group(*parts)

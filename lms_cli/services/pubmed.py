@@ -1,12 +1,15 @@
-"""PubMed E-utilities: ESummary records by PMID, and their parser."""
+"""PubMed E-utilities: ESummary records by PMID, ESearch PMIDs by query and date, and their parsers."""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from lms_cli.load.fields import PMCID_RE
+from lms_cli.load.fields import PMCID_RE, PMID_RE
 from lms_cli.services.http import PUBMED, Failure, join
 from lms_cli.services.records import (
     Lookup,
@@ -63,7 +66,14 @@ def work_from_esummary(record: Mapping[str, Any]) -> Work:
         pmcid=pmcid if pmcid and PMCID_RE.match(pmcid) else None,
         pubtypes=pubtypes,
         retraction="PubMed lists it as a Retracted Publication" if "Retracted Publication" in pubtypes else None,
+        date=_sort_date(record.get("sortpubdate")),
     )
+
+
+def _sort_date(value: Any) -> str | None:
+    # ESummary's sortpubdate reads "2022/08/01 00:00": the print date, or the electronic one before print
+    m = re.match(r"(\d{4})/(\d{2})/(\d{2})\b", value) if isinstance(value, str) else None
+    return f"{m[1]}-{m[2]}-{m[3]}" if m else None
 
 
 def esummary(http: Http, pmids: Iterable[str], progress: Progress | None = None) -> dict[str, Lookup]:
@@ -133,3 +143,109 @@ def _batch(http: Http, batch: Sequence[str]) -> dict[str, Lookup]:
             http.cache.put("esummary", pmid, None)
         out[pmid] = lookup
     return out
+
+
+# --- ESearch -------------------------------------------------------------------------------
+#
+# The parameters are those of NCBI's "The E-utilities In-Depth: Parameters, Syntax and More"
+# (Entrez Programming Utilities Help, https://www.ncbi.nlm.nih.gov/books/NBK25499/, last
+# updated 2022-11-30): db, term, retmode=json, retmax (at most 10,000 for PubMed), datetype
+# (edat: the Entrez date, when a record entered PubMed), mindate and maxdate (YYYY/MM/DD, and
+# both or neither), tool, email, api_key. The JSON reply mirrors the eSearchResult XML of that
+# chapter in lower case, every number as a string:
+#
+#   {"header": {"type": "esearch", "version": "0.3"},
+#    "esearchresult": {"count": "2", "retmax": "2", "retstart": "0",
+#                      "idlist": ["39990101", "39990102"],
+#                      "translationset": [...], "querytranslation": "..."}}
+#
+# (that shape as shown by an example ESearch reply for db=pubmed published at apis.io, "NCBI
+# ESearch PubMed example", and NCBI's own E-utilities quick start). A failed search answers
+# HTTP 200 with {"esearchresult": {"ERROR": "..."}} or a top-level {"error": "..."}.
+
+#: The most PMIDs one search lists; a larger ``count`` is reported, not fetched.
+ESEARCH_RETMAX = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Search:
+    """What ESearch found for one query and window: how many, and the PMIDs listed."""
+
+    count: int
+    pmids: tuple[str, ...]
+    maxdate: str  # the end of the window searched (YYYY/MM/DD): a cached search may be older
+
+
+def parse_esearch(body: Any, where: str) -> tuple[int, tuple[str, ...]]:
+    """``(count, pmids)`` from an ESearch JSON reply; anything else raises Failure naming ``where``."""
+
+    def malformed(why: str) -> Failure:
+        return Failure(f"malformed reply from PubMed ESearch at {where}: {why}")
+
+    if not isinstance(body, dict):
+        raise malformed("not a JSON object")
+    if "error" in body:
+        raise Failure(f"PubMed ESearch answered with an error at {where}: {str(body['error'])[:200]}")
+    result = body.get("esearchresult")
+    if not isinstance(result, dict):
+        raise malformed("no 'esearchresult' object")
+    if "ERROR" in result:
+        raise Failure(f"PubMed ESearch answered with an error at {where}: {str(result['ERROR'])[:200]}")
+    ids = result.get("idlist")
+    if not isinstance(ids, list) or not all(isinstance(i, str) and PMID_RE.match(i) for i in ids):
+        raise malformed("'idlist' is not a list of PMIDs")
+    raw = result.get("count")
+    if isinstance(raw, bool) or not isinstance(raw, (str, int)) or not str(raw).isdigit():
+        raise malformed("'count' is not a number")
+    count = int(raw)
+    if count < len(ids):
+        raise malformed(f"'count' ({count}) is below the {len(ids)} PMIDs listed")
+    return count, tuple(dict.fromkeys(ids))
+
+
+def _search_key(term: str, mindate: str, retmax: int) -> str:
+    # The cache folds keys' case, and a PubMed query's case matters (AND vs and): hash it.
+    return f"{mindate}|{retmax}|" + hashlib.sha256(term.encode()).hexdigest()
+
+
+def esearch(http: Http, term: str, mindate: dt.date, maxdate: dt.date, retmax: int = ESEARCH_RETMAX) -> Search | None:
+    """PMIDs entered in PubMed (``datetype=edat``) from ``mindate`` to ``maxdate`` that match ``term``.
+
+    One request; the answer is cached and reused on the same ``maxdate`` only (a day), or at
+    any age offline. ``None``: offline and nothing cached. A malformed reply raises Failure.
+    """
+    lo, hi = mindate.strftime("%Y/%m/%d"), maxdate.strftime("%Y/%m/%d")
+    key = _search_key(term, lo, retmax)
+    hit = http.cached("esearch", key)
+    if hit is not None and hit[1] is not None:
+        record = hit[1]
+        try:
+            count, pmids = parse_esearch({"esearchresult": record}, "the cache")
+        except Failure:
+            count, pmids = -1, ()
+        cached_hi = record.get("maxdate")
+        if count >= 0 and isinstance(cached_hi, str) and (http.config.offline or cached_hi == hi):
+            return Search(count, pmids, cached_hi)
+    if http.config.offline:
+        return None
+    url = join(http.config.eutils_url, "esearch.fcgi")
+    params = {
+        "db": "pubmed",
+        "term": term,
+        "retmode": "json",
+        "datetype": "edat",
+        "mindate": lo,
+        "maxdate": hi,
+        "retmax": str(retmax),
+        **http.ncbi_params(),
+    }
+    resp = http.request(PUBMED, "GET", url, params=params)
+    if resp.status_code != 200:
+        raise Failure(f"PubMed failed at {url}: HTTP {resp.status_code}")
+    try:
+        body = resp.json()
+    except ValueError:
+        raise Failure(f"malformed reply from PubMed ESearch at {url}: not JSON") from None
+    count, pmids = parse_esearch(body, url)
+    http.cache.put("esearch", key, {"count": str(count), "idlist": list(pmids), "maxdate": hi})
+    return Search(count, pmids, hi)

@@ -30,6 +30,7 @@ class Work:
     pmcid: str | None = None
     pubtypes: tuple[str, ...] = ()
     retraction: str | None = None  # why the record counts as retracted, or None
+    date: str | None = None  # publication date as YYYY-MM-DD when the record gives one (ESummary sortpubdate)
 
     @property
     def year(self) -> int | None:
