@@ -124,8 +124,8 @@ STYLE = (
     "dl.legend{display:grid;grid-template-columns:max-content 1fr;gap:.25rem .6rem;margin:.5rem 0}"
     "dl.legend dd{margin:0}"
     "figure{margin:1rem 0}.chart{overflow-x:auto}"
-    "svg.evidence{display:block;width:100%;min-width:30rem;height:auto;font-family:inherit}"
-    "svg.evidence text{fill:var(--text);font-size:13px}svg.evidence .axis{stroke:var(--muted)}"
+    "svg.evidence{display:block;width:100%;max-width:44rem;height:auto;font-family:inherit}"
+    "svg.evidence text{fill:var(--text);font-size:14px}svg.evidence .axis{stroke:var(--muted)}"
     "svg.evidence .grid{stroke:var(--border);stroke-dasharray:2 3}"
     ".m{fill-opacity:.35;stroke-width:1.5}.m.unknown{fill-opacity:0;stroke-dasharray:2 1.5}"
     "figcaption{font-size:.9rem}"
@@ -141,7 +141,7 @@ STYLE = (
     ".cite::after,.cite:hover::after,.cite:focus::after{content:none!important;display:none!important}"
     "a{color:inherit}ol.refs a::after{content:' <' attr(href) '>';overflow-wrap:anywhere}"
     "h2,h3{break-after:avoid}figure,li,abbr.rank{break-inside:avoid}.chart{overflow:visible}"
-    "svg.evidence{min-width:0}}"
+    "}"
 )
 
 
@@ -227,7 +227,7 @@ def references_html(refs: Sequence[NumberedReference]) -> str:
 
 # --- the picture of the evidence --------------------------------------------------------------
 
-WIDTH, LEFT, RIGHT, TOP, ROW, BOTTOM = 640, 118, 16, 14, 30, 46
+WIDTH, LEFT, RIGHT, TOP, ROW, BOTTOM = 540, 124, 14, 14, 30, 48
 HEIGHT = TOP + ROW * len(Rank) + BOTTOM
 R_UNKNOWN, R_MIN, R_MAX = 4.5, 4.0, 14.0
 SPREAD = 7.0  # horizontal step between sources of the same year and rank
