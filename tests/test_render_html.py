@@ -121,9 +121,8 @@ def test_citation_tooltip_names_the_reference() -> None:
     by_number = {e.number: e.reference for e in s.references}
     for a in page.root.iter("a", "cite"):
         ref = by_number[int(a.text())]
-        bare = vancouver(ref._replace(doi=None, pmid=None, pmcid=None))
         n = f"; n={ref.n}" if ref.n else ""
-        assert a.attrs["data-tip"] == f"{bare} Rank: {ref.rank.value}{n}."
+        assert a.attrs["data-tip"] == f"{vancouver(ref)} Rank: {ref.rank.value}{n}."
         assert ref.authors[0] in a.attrs["data-tip"] and ref.title in a.attrs["data-tip"]
 
 
@@ -183,20 +182,25 @@ def test_picture_of_the_evidence() -> None:
         for name in ("x", "y", "x1", "x2", "y1", "y2", "cx", "cy", "r"):
             if name in el.attrs:
                 assert re.fullmatch(r"-?\d+(\.\d)?", el.attrs[name]), (el.tag, name, el.attrs[name])
-        if "points" in el.attrs:
-            assert re.fullmatch(r"(-?\d+(\.\d)?,-?\d+(\.\d)? ?)+", el.attrs["points"]), el.attrs["points"]
+        if "d" in el.attrs:
+            assert re.fullmatch(r"M-?\d+\.\d,-?\d+\.\d(l-?\d+\.\d,-?\d+\.\d)+z", el.attrs["d"]), el.attrs["d"]
 
 
 def _centre(shape: Element) -> tuple[float, float]:
     if shape.tag == "circle":
         return float(shape.attrs["cx"]), float(shape.attrs["cy"])
-    pts = [tuple(map(float, p.split(","))) for p in shape.attrs["points"].split()]
+    x, y = map(float, shape.attrs["d"][1:].split("l")[0].split(","))
+    pts = [(x, y)]
+    for step in shape.attrs["d"].rstrip("z").split("l")[1:]:
+        dx, dy = map(float, step.split(","))
+        x, y = x + dx, y + dy
+        pts.append((x, y))
     return sum(p[0] for p in pts) / len(pts), sum(p[1] for p in pts) / len(pts)
 
 
 def test_picture_places_sources_by_year_and_rank() -> None:
     s = summary()
-    page = parse(render_html.evidence_svg(s.references, "f"))
+    page = parse(render_html.evidence_svg(list(render_html.entries(s.references).values()), "f"))
     labels = {t.text(): float(t.attrs["y"]) for t in page.root.iter("text") if t.text() in {r.value for r in Rank}}
     assert list(labels) == [r.value for r in Rank]  # strongest on top
     assert list(labels.values()) == sorted(labels.values())
@@ -217,8 +221,9 @@ def test_picture_places_sources_by_year_and_rank() -> None:
 
 def test_marker_size_grows_with_study_size() -> None:
     assert render_html.radius(None) == render_html.R_UNKNOWN
-    sizes = [render_html.radius(n) for n in (1, 10, 100, 1000, 10**6)]
-    assert sizes == sorted(sizes) and sizes[0] < sizes[-2] and sizes[-1] == render_html.R_MAX
+    assert render_html.radius(0) == render_html.R_UNKNOWN
+    sizes = [render_html.radius(n) for n in (1, 9, 10, 99, 100, 1000, 10_000, 10**6)]
+    assert sizes == [4.0, 4.0, 5.6, 5.6, 7.2, 8.8, 10.4, 12.0]
 
 
 def test_hidden_note_when_filters_hide_claims() -> None:

@@ -9,7 +9,9 @@ The same Summary (or Report) always gives the same bytes.
 
 from __future__ import annotations
 
+import itertools
 import math
+import re
 from collections.abc import Sequence
 from html import escape
 from typing import TYPE_CHECKING, NamedTuple
@@ -148,80 +150,123 @@ STYLE = (
 # --- pieces -----------------------------------------------------------------------------------
 
 
-def badge(rank: Rank) -> str:
-    """A rank as a badge whose title explains it (text, not colour alone, carries the rank)."""
+def _badge(rank: Rank) -> str:
     return f'<abbr class="rank r-{rank.value}" title="{escape(RANK_HELP[rank])}">{rank.value}</abbr>'
 
 
-def _plain(ref: Reference) -> str:
-    """Authors, title, journal and year in Vancouver style, without identifiers (they become links)."""
-    return vancouver(ref._replace(doi=None, pmid=None, pmcid=None))
+#: A rank as a badge whose title explains it (text, not colour alone, carries the rank).
+BADGE: dict[Rank, str] = {r: _badge(r) for r in Rank}
+
+_LEGEND_HTML = (
+    f'<h3 id="ranks">Ranks</h3><p>{escape(LEGEND)}</p><dl class="legend">'
+    + "".join(f"<dt>{BADGE[r]}</dt><dd>{escape(RANK_HELP[r])}</dd>" for r in Rank)
+    + "</dl>"
+)
 
 
-def _extra(ref: Reference) -> str:
-    return f"Rank: {ref.rank.value}" + (f"; n={ref.n}" if ref.n else "") + "."
+def badge(rank: Rank) -> str:
+    """The badge of a rank: its name, coloured, with its explanation as the title."""
+    return BADGE[rank]
 
 
-def _tips(refs: Sequence[NumberedReference]) -> dict[int, str]:
-    """What a citation number shows on hover and focus, escaped for an attribute, per number."""
-    return {e.number: _e(f"{_plain(e.reference)} {_extra(e.reference)}") for e in refs}
+class Entry(NamedTuple):
+    """One reference as a page shows it, worked out once per page."""
+
+    number: int
+    reference: Reference
+    rank: Rank
+    name: str  # the rank's name
+    text: str  # the Vancouver reference, escaped, its identifiers as links
+    cite: str  # a citation of it: a link to its entry that shows it on hover and focus
 
 
-def citations(numbers: tuple[int, ...], tips: dict[int, str]) -> str:
-    links = ", ".join(
-        f'<a class="cite" href="#ref-{n}" aria-describedby="ref-{n}" data-tip="{tips[n]}">{n}</a>' for n in numbers
-    )
-    return f'<span class="cites">[{links}]</span>'
+def _identifiers(ref: Reference) -> tuple[str, str]:
+    """DOI, PMID and PMCID as Vancouver writes them (escaped), and the same as links."""
+    plain, linked = [], []
+    if ref.doi:
+        doi = clean(ref.doi)
+        plain.append(f"doi:{escape(doi)}.")
+        linked.append(f"doi:{_link(DOI_URL, doi, safe='/')}.")
+    if ref.pmid:
+        pmid = clean(ref.pmid)
+        plain.append(f"PMID: {escape(pmid)}.")
+        linked.append(f"PMID: {_link(PUBMED_URL, pmid, '/')}.")
+    if ref.pmcid:
+        pmcid = clean(ref.pmcid)
+        plain.append(f"PMCID: {escape(pmcid)}.")
+        linked.append(f"PMCID: {_link(PMC_URL, pmcid, '/')}.")
+    return " ".join(plain), " ".join(linked)
 
 
-def claim(c: CitedClaim, tips: dict[int, str]) -> str:
+def entries(refs: Sequence[NumberedReference]) -> dict[int, Entry]:
+    """Each reference's entry and citation link by number; Vancouver formats it, once."""
+    out = {}
+    for number, ref in refs:
+        rank = ref.design
+        name = rank.value
+        full = _e(vancouver(ref))
+        plain, linked = _identifiers(ref)
+        if full.endswith(plain):  # the identifiers close the reference: make them links
+            text = full[: len(full) - len(plain)] + linked
+        else:  # written some other way (cleaned text): the reference without them, then the links
+            text = _e(vancouver(ref._replace(doi=None, pmid=None, pmcid=None))) + " " + linked
+        tip = full + (f" Rank: {name}; n={ref.n}." if ref.n else f" Rank: {name}.")
+        cite = f'<a class="cite" href="#ref-{number}" aria-describedby="ref-{number}" data-tip="{tip}">{number}</a>'
+        out[number] = Entry(number, ref, rank, name, text, cite)
+    return out
+
+
+def citations(numbers: tuple[int, ...], refs: dict[int, Entry]) -> str:
+    return '<span class="cites">[' + ", ".join(refs[n].cite for n in numbers) + "]</span>"
+
+
+def claim(c: CitedClaim, refs: dict[int, Entry]) -> str:
     """Badge, statement and its citations before the closing full stop."""
     body, stop = split_stop(clean(c.claim.statement))
     text = escape(body, quote=True)
-    return f"{badge(c.rank)}{text}{' ' if text else ''}{citations(c.numbers, tips)}{stop}"
+    return f"{BADGE[c.rank]}{text}{' ' if text else ''}{citations(c.numbers, refs)}{stop}"
 
 
-def part_html(part: SummarySection, ident: str, level: int, tips: dict[int, str]) -> str:
+def part_html(part: SummarySection, ident: str, level: int, refs: dict[int, Entry]) -> str:
     """One section: the answer as a paragraph, the others as bullet lists."""
     head = f'<h{level} id="{ident}">{_e(part.heading)}</h{level}>'
     if part.section is Section.ANSWER:
-        body = "<p>" + " ".join(claim(c, tips) for c in part.claims) + "</p>"
+        body = "<p>" + " ".join(claim(c, refs) for c in part.claims) + "</p>"
     else:
-        body = '<ul class="claims">' + "".join(f"<li>{claim(c, tips)}</li>" for c in part.claims) + "</ul>"
+        body = '<ul class="claims">' + "".join(f"<li>{claim(c, refs)}</li>" for c in part.claims) + "</ul>"
     return f'<section aria-labelledby="{ident}">{head}{body}</section>'
 
 
-def _link(url: str, label: str) -> str:
-    return f'<a href="{escape(url, quote=True)}">{escape(label, quote=True)}</a>'
+#: Identifiers that need neither URL-encoding nor HTML escaping (most PMIDs and DOIs): checked
+#: first because quote() and escape() cost more than the rest of a reference together.
+_PLAIN_ID = re.compile(r"[A-Za-z0-9._~/-]+")
 
 
-def reference_item(entry: NumberedReference) -> str:
+def _link(base: str, ident: str, tail: str = "", safe: str = "") -> str:
+    """A link to ``base`` + the URL-encoded identifier (+ ``tail``), labelled with the identifier."""
+    if _PLAIN_ID.fullmatch(ident) and (safe or "/" not in ident):
+        return f'<a href="{base}{ident}{tail}">{ident}</a>'
+    url = base + quote(ident, safe=safe) + tail
+    return f'<a href="{escape(url, quote=True)}">{escape(ident, quote=True)}</a>'
+
+
+def reference_item(entry: Entry | NumberedReference) -> str:
     """One entry of the list, with its identifiers as links to doi.org, PubMed and PMC."""
-    ref = entry.reference
-    parts = [_e(_plain(ref))]
-    if ref.doi:
-        doi = clean(ref.doi)
-        parts.append(f"doi:{_link(DOI_URL + quote(doi, safe='/'), doi)}.")
-    if ref.pmid:
-        pmid = clean(ref.pmid)
-        parts.append(f"PMID: {_link(PUBMED_URL + quote(pmid, safe='') + '/', pmid)}.")
-    if ref.pmcid:
-        pmcid = clean(ref.pmcid)
-        parts.append(f"PMCID: {_link(PMC_URL + quote(pmcid, safe='') + '/', pmcid)}.")
-    size = f" n={ref.n}." if ref.n else ""
-    return f'<li id="ref-{entry.number}" value="{entry.number}">{" ".join(parts)} {badge(ref.rank)}{size}</li>'
+    if not isinstance(entry, Entry):
+        entry = entries([entry])[entry.number]
+    n = entry.reference.n
+    size = f" n={n}." if n else ""
+    return f'<li id="ref-{entry.number}" value="{entry.number}">{entry.text} {BADGE[entry.rank]}{size}</li>'
 
 
-def references_html(refs: Sequence[NumberedReference]) -> str:
+def references_html(refs: dict[int, Entry]) -> str:
     """The numbered reference list and the legend of ranks."""
     out = [f'<section aria-labelledby="references"><h2 id="references">{REFERENCES}</h2>']
     if refs:
-        out.append('<ol class="refs">' + "".join(reference_item(e) for e in refs) + "</ol>")
+        out.append('<ol class="refs">' + "".join(reference_item(e) for e in refs.values()) + "</ol>")
     else:
         out.append("<p>No sources are cited.</p>")
-    out.append(f'<h3 id="ranks">Ranks</h3><p>{escape(LEGEND)}</p><dl class="legend">')
-    out.extend(f"<dt>{badge(r)}</dt><dd>{escape(RANK_HELP[r])}</dd>" for r in Rank)
-    out.append("</dl></section>")
+    out.append(_LEGEND_HTML + "</section>")
     return "".join(out)
 
 
@@ -229,51 +274,95 @@ def references_html(refs: Sequence[NumberedReference]) -> str:
 
 WIDTH, LEFT, RIGHT, TOP, ROW, BOTTOM = 540, 124, 14, 14, 30, 48
 HEIGHT = TOP + ROW * len(Rank) + BOTTOM
-R_UNKNOWN, R_MIN, R_MAX = 4.5, 4.0, 14.0
+PLOT_BOTTOM = TOP + ROW * len(Rank)
+#: Study size in bins by order of magnitude (1-9, 10-99, ... 10,000 and more): a reader compares
+#: a few sizes at a glance, and each (rank, bin) mark is worked out once, here.
+SIZE_RADII = (4.0, 5.6, 7.2, 8.8, 10.4, 12.0)
+R_UNKNOWN = 4.5  # drawn hollow and dashed
 SPREAD = 7.0  # horizontal step between sources of the same year and rank
 
 
-def _f(x: float) -> str:
-    """A coordinate with one fixed decimal at most: deterministic and short."""
-    s = f"{x:.1f}"
-    return s[:-2] if s.endswith(".0") else s
+def size_bin(n: int | None) -> int | None:
+    """Which size bin a study falls in (0 for 1-9 participants ...), or None when unknown."""
+    if not n or n < 1:
+        return None
+    return min(len(str(n)), len(SIZE_RADII)) - 1
 
 
 def radius(n: int | None) -> float:
-    """Marker radius from study size: grows with log10(n), capped; a fixed small one when unknown."""
-    if not n or n < 1:
-        return R_UNKNOWN
-    return min(R_MAX, R_MIN + 2.2 * math.log10(n))
+    """Marker radius: one per order of magnitude of the study size; a fixed small one when unknown."""
+    k = size_bin(n)
+    return R_UNKNOWN if k is None else SIZE_RADII[k]
 
 
-def _polygon(cx: float, cy: float, r: float, sides: int, turn: float, inner: float = 0.0) -> str:
-    """A regular polygon (or, with ``inner``, a star) as points; angles in degrees, 0 = east."""
+def _unit(sides: int, turn: float, scale: float, inner: float = 0.0) -> tuple[tuple[float, float], ...]:
+    """Vertices of a regular polygon (or, with ``inner``, a star) of radius ``scale``; 0 degrees = east."""
     count = sides * (2 if inner else 1)
-    pts = []
+    out = []
     for i in range(count):
         a = math.radians(turn + 360.0 * i / count)
-        rr = r * inner if inner and i % 2 else r
-        pts.append(f"{_f(cx + rr * math.cos(a))},{_f(cy + rr * math.sin(a))}")
-    return f'<polygon points="{" ".join(pts)}"/>'
+        rr = scale * inner if inner and i % 2 else scale
+        out.append((rr * math.cos(a), rr * math.sin(a)))
+    return tuple(out)
 
 
-def shape(rank: Rank, cx: float, cy: float, r: float) -> str:
-    """A different shape per rank, so the picture reads without colour (rows are labelled too)."""
-    if rank is Rank.GUIDELINE:
-        return _polygon(cx, cy, r * 1.25, 5, -90, inner=0.5)
-    if rank is Rank.META_ANALYSIS:
-        return _polygon(cx, cy, r * 1.2, 4, -90)
-    if rank is Rank.RCT:
-        return _polygon(cx, cy, r * 1.25, 4, 45)
-    if rank is Rank.PROSPECTIVE:
-        return _polygon(cx, cy, r * 1.3, 3, -90)
-    if rank is Rank.CASE_SERIES:
-        return _polygon(cx, cy, r * 1.3, 3, 90)
-    if rank is Rank.REVIEW:
-        return _polygon(cx, cy, r * 1.1, 6, 0)
-    if rank is Rank.EXPERT_OPINION:
-        return _polygon(cx, cy, r * 1.2, 4, 0, inner=0.45)
-    return f'<circle cx="{_f(cx)}" cy="{_f(cy)}" r="{_f(r)}"/>'
+#: A different shape per rank, so the picture reads without colour (the rows are labelled too);
+#: retrospective studies, the commonest, are circles (no vertices).
+SHAPES: dict[Rank, tuple[tuple[float, float], ...]] = {
+    Rank.GUIDELINE: _unit(5, -90, 1.25, inner=0.5),
+    Rank.META_ANALYSIS: _unit(4, -90, 1.2),
+    Rank.RCT: _unit(4, 45, 1.25),
+    Rank.PROSPECTIVE: _unit(3, -90, 1.3),
+    Rank.RETROSPECTIVE: (),
+    Rank.CASE_SERIES: _unit(3, 90, 1.3),
+    Rank.REVIEW: _unit(6, 0, 1.1),
+    Rank.EXPERT_OPINION: _unit(4, 0, 1.2, inner=0.45),
+}
+
+
+def _outline(unit: tuple[tuple[float, float], ...], r: float) -> tuple[float, float, str]:
+    """A shape of radius r as the offset of its first vertex and the rest as relative path steps."""
+    pts = [(round(dx * r, 1), round(dy * r, 1)) for dx, dy in unit]
+    steps = "".join(f"l{bx - ax:.1f},{by - ay:.1f}" for (ax, ay), (bx, by) in itertools.pairwise(pts))
+    return pts[0][0], pts[0][1], steps + "z"
+
+
+#: Per rank and radius: where a mark's path starts relative to its centre, and its steps.
+OUTLINES: dict[tuple[str, float], tuple[float, float, str]] = {
+    (rank.value, r): _outline(unit, r) for rank, unit in SHAPES.items() if unit for r in (*SIZE_RADII, R_UNKNOWN)
+}
+
+
+def shape(rank: Rank | str, cx: float, cy: float, r: float) -> str:
+    """The mark of one source, centred on (cx, cy); coordinates with one fixed decimal."""
+    outline = OUTLINES.get((rank if isinstance(rank, str) else rank.value, r))
+    if outline is None:
+        return f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{r:.1f}"/>'
+    ox, oy, steps = outline
+    return f'<path d="M{cx + ox:.1f},{cy + oy:.1f}{steps}"/>'
+
+
+#: Row centre per rank, strongest on top.
+ROW_Y: dict[str, float] = {r.value: TOP + ROW * i + ROW / 2 for i, r in enumerate(Rank)}
+
+_ROWS = "".join(
+    f'<line class="grid" x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}"/>'
+    f'<text x="{LEFT - 8}" y="{y + 4.5:.1f}" text-anchor="end">{r}</text>'
+    for r, y in ROW_Y.items()
+) + (
+    f'<line class="axis" x1="{LEFT}" y1="{PLOT_BOTTOM}" x2="{WIDTH - RIGHT}" y2="{PLOT_BOTTOM}"/>'
+    f'<text x="{(LEFT + WIDTH - RIGHT) / 2:.1f}" y="{HEIGHT - 6}" text-anchor="middle">Year of publication</text>'
+)
+
+_CAPTION = (
+    "Each mark is a source: across by year of publication, down by rank (strongest on top), one "
+    "shape per rank. Bigger marks are bigger studies (one size per tenfold: 1\u20139, 10\u201399, "
+    "100\u2013999 participants and so on); hollow dashed marks did not report a size."
+)
+_TABLE_HEAD = (
+    '<table class="sr-only"><caption>Sources in the picture</caption><thead><tr><th scope="col">Reference'
+    '</th><th scope="col">Year</th><th scope="col">Rank</th><th scope="col">Participants</th></tr></thead><tbody>'
+)
 
 
 def _ticks(first: int, last: int) -> list[int]:
@@ -282,7 +371,7 @@ def _ticks(first: int, last: int) -> list[int]:
     return list(range(-(-first // step) * step, last + 1, step))
 
 
-def evidence_svg(refs: Sequence[NumberedReference], ident: str) -> str:
+def evidence_svg(refs: Sequence[Entry], ident: str) -> str:
     """Sources by publication year (across) and rank (down, strongest on top); size by n.
 
     A figure with the SVG (role img, with a title and a description), a visible caption
@@ -291,72 +380,49 @@ def evidence_svg(refs: Sequence[NumberedReference], ident: str) -> str:
     if not refs:
         return ""
     years = [e.reference.year for e in refs]
-    first, last = min(years), max(years)
-    if first == last:
-        first, last = first - 1, last + 1
-    plot_w = WIDTH - LEFT - RIGHT
-    slot = plot_w / (last - first + 1)
-
-    def x_of(year: int) -> float:
-        return LEFT + (year - first + 0.5) * slot
-
+    low, high = min(years), max(years)
+    first, last = (low - 1, high + 1) if low == high else (low, high)
+    slot = (WIDTH - LEFT - RIGHT) / (last - first + 1)
+    x0 = LEFT + (0.5 - first) * slot  # x of year 0: x = x0 + year * slot
+    counts = dict.fromkeys(ROW_Y, 0)
+    for e in refs:
+        counts[e.name] += 1
+    sized = sum(1 for e in refs if e.reference.n)
+    span = f"{low}\u2013{high}" if low != high else str(low)
+    by_rank = ", ".join(f"{n} {name}" for name, n in counts.items() if n)
+    total = len(refs)
     out = [
         f'<figure aria-labelledby="{ident}-cap"><div class="chart">'
         f'<svg class="evidence" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" '
         f'aria-labelledby="{ident}-t {ident}-d">'
-        f'<title id="{ident}-t">Picture of the evidence: {len(refs)} source{"s" if len(refs) != 1 else ""} '
-        f"by publication year and rank</title>"
+        f'<title id="{ident}-t">Picture of the evidence: {total} source{"s" if total != 1 else ""} by publication '
+        f'year and rank</title><desc id="{ident}-d">Published {span}; {by_rank}; study size known for {sized} of '
+        f"{total}.</desc>{_ROWS}"
     ]
-    counts = {r: sum(1 for e in refs if e.reference.rank is r) for r in Rank}
-    sized = sum(1 for e in refs if e.reference.n)
-    desc = f"Published {min(years)}\u2013{max(years)}" if min(years) != max(years) else f"Published {min(years)}"
-    desc += "; " + ", ".join(f"{n} {r.value}" for r, n in counts.items() if n)
-    desc += f"; study size known for {sized} of {len(refs)}."
-    out.append(f'<desc id="{ident}-d">{escape(desc)}</desc>')
-    bottom = TOP + ROW * len(Rank)
-    for i, rank in enumerate(Rank):
-        y = TOP + ROW * i + ROW / 2
-        out.append(
-            f'<line class="grid" x1="{LEFT}" y1="{_f(y)}" x2="{WIDTH - RIGHT}" y2="{_f(y)}"/>'
-            f'<text x="{LEFT - 8}" y="{_f(y + 4.5)}" text-anchor="end">{rank.value}</text>'
-        )
-    out.append(f'<line class="axis" x1="{LEFT}" y1="{bottom}" x2="{WIDTH - RIGHT}" y2="{bottom}"/>')
     for year in _ticks(first, last):
-        tick = _f(x_of(year))
+        tick = f"{x0 + year * slot:.1f}"
         out.append(
-            f'<line class="axis" x1="{tick}" y1="{bottom}" x2="{tick}" y2="{bottom + 5}"/>'
-            f'<text x="{tick}" y="{bottom + 19}" text-anchor="middle">{year}</text>'
+            f'<line class="axis" x1="{tick}" y1="{PLOT_BOTTOM}" x2="{tick}" y2="{PLOT_BOTTOM + 5}"/>'
+            f'<text x="{tick}" y="{PLOT_BOTTOM + 19}" text-anchor="middle">{year}</text>'
         )
-    out.append(f'<text x="{_f(LEFT + plot_w / 2)}" y="{HEIGHT - 6}" text-anchor="middle">Year of publication</text>')
     # sources of the same rank and year sit side by side, in citation order, centred on the year
-    groups: dict[tuple[int, int], list[NumberedReference]] = {}
+    groups: dict[tuple[float, int], list[Entry]] = {}
     for e in refs:
-        groups.setdefault((e.reference.rank.strength, e.reference.year), []).append(e)
-    for (strength, year), group in sorted(groups.items()):
-        y = TOP + ROW * strength + ROW / 2
+        groups.setdefault((ROW_Y[e.name], e.reference.year), []).append(e)
+    for (y, year), group in sorted(groups.items()):
+        start = x0 + year * slot - (len(group) - 1) / 2 * SPREAD
         for k, e in enumerate(group):
             ref = e.reference
-            x = x_of(year) + (k - (len(group) - 1) / 2) * SPREAD
-            size = f", n={ref.n}" if ref.n else ", size not given"
-            label = _e(f"[{e.number}] {ref.authors[0] if ref.authors else ''} {ref.year}, {ref.rank.value}{size}")
+            first_author = _e(ref.authors[0]) if ref.authors else ""
+            size = f"n={ref.n}" if ref.n else "size not given"
             out.append(
-                f'<g class="m r-{ref.rank.value}{"" if ref.n else " unknown"}"><title>{label}</title>'
-                f"{shape(ref.rank, x, y, radius(ref.n))}</g>"
+                f'<g class="m r-{e.name}{"" if ref.n else " unknown"}"><title>[{e.number}] {first_author} {year}, '
+                f"{e.name}, {size}</title>{shape(e.name, start + k * SPREAD, y, radius(ref.n))}</g>"
             )
-    out.append("</svg></div>")
-    out.append(
-        f'<figcaption id="{ident}-cap">Each mark is a source: across by year of publication, down by rank '
-        "(strongest on top), one shape per rank. Bigger marks are bigger studies; hollow dashed marks "
-        "did not report a size.</figcaption>"
-    )
-    out.append(
-        '<table class="sr-only"><caption>Sources in the picture</caption><thead><tr><th scope="col">Reference'
-        '</th><th scope="col">Year</th><th scope="col">Rank</th><th scope="col">Participants</th></tr></thead>'
-        "<tbody>"
-    )
+    out.append(f'</svg></div><figcaption id="{ident}-cap">{_CAPTION}</figcaption>{_TABLE_HEAD}')
     out.extend(
-        f"<tr><td>{e.number}</td><td>{e.reference.year}</td><td>{e.reference.rank.value}</td>"
-        f"<td>{e.reference.n if e.reference.n else 'not given'}</td></tr>"
+        f"<tr><td>{e.number}</td><td>{e.reference.year}</td><td>{e.name}</td><td>{e.reference.n or 'not given'}"
+        "</td></tr>"
         for e in refs
     )
     out.append("</tbody></table></figure>")
@@ -389,7 +455,7 @@ def _footer(reviewed: str | None) -> str:
 
 def render(summary: Summary) -> str:
     """The summary as one self-contained HTML5 document (UTF-8 text ending in a newline)."""
-    tips = _tips(summary.references)
+    refs = entries(summary.references)
     question = _e(summary.topic.question)
     out = [
         _head(f"{question} \u2014 lms"),
@@ -402,16 +468,14 @@ def render(summary: Summary) -> str:
     out.append('</header>\n<main id="main">\n')
     for i, part in enumerate(summary.sections):
         ident = f"s-{part.section.value}" if part.topic is None else f"s-{i + 1}"
-        out.append(part_html(part, ident, 2, tips) + "\n")
-    out.append(_glance_html(glance_lines(summary.glance), evidence_svg(summary.references, "fig")))
-    out.append(references_html(summary.references) + "\n</main>\n")
+        out.append(part_html(part, ident, 2, refs) + "\n")
+    out.append(_glance_html(glance_lines(summary.glance), evidence_svg(list(refs.values()), "fig")))
+    out.append(references_html(refs) + "\n</main>\n")
     out.append(_footer(summary.reviewed_through.isoformat() if summary.reviewed_through else None))
     return "".join(out)
 
 
-def _section_html(
-    section: ReportSection, ident: str, k: int, numbered: dict[int, NumberedReference], tips: dict[int, str]
-) -> str:
+def _section_html(section: ReportSection, ident: str, k: int, refs: dict[int, Entry]) -> str:
     from lms_cli.render.report import _filters
 
     out = [f'<section aria-labelledby="{ident}"><h2 id="{ident}">{_e(section.heading)}</h2>']
@@ -425,9 +489,9 @@ def _section_html(
     if section.empty:
         out.append(f'<p class="note" role="note">{_e(section.empty)}</p>')
     for j, part in enumerate(section.parts):
-        out.append(part_html(part, f"p-{k}-{j + 1}", 3, tips))
+        out.append(part_html(part, f"p-{k}-{j + 1}", 3, refs))
     cited = sorted({n for p in section.parts for c in p.claims for n in c.numbers})
-    out.append(evidence_svg([numbered[n] for n in cited], f"fig-{k}"))
+    out.append(evidence_svg([refs[n] for n in cited], f"fig-{k}"))
     out.append("</section>\n")
     return "".join(out)
 
@@ -436,8 +500,7 @@ def report(report: Report) -> str:
     """The report as one self-contained HTML5 document, with contents, one picture per section."""
     from lms_cli.render.report import unique_ids
 
-    tips = _tips(report.references)
-    numbered = {e.number: e for e in report.references}
+    refs = entries(report.references)
     # ids from the headings, as the Markdown report has them, prefixed so none can clash with
     # the page's own ids (ref-N, fig-N, glance, references)
     ids = ["sec-" + i for i in unique_ids([s.heading for s in report.sections])]
@@ -454,9 +517,9 @@ def report(report: Report) -> str:
     out.append(f'<li><a href="#glance">{GLANCE}</a></li><li><a href="#references">{REFERENCES}</a></li></ol></nav>\n')
     out.append('<main id="main">\n')
     for k, (section, ident) in enumerate(zip(report.sections, ids, strict=True), 1):
-        out.append(_section_html(section, ident, k, numbered, tips))
+        out.append(_section_html(section, ident, k, refs))
     lines = glance_lines(report.glance) if report.glance.total else ["Sources: 0"]
-    out.append(_glance_html(lines, evidence_svg(report.references, "fig")))
-    out.append(references_html(report.references) + "\n</main>\n")
+    out.append(_glance_html(lines, evidence_svg(list(refs.values()), "fig")))
+    out.append(references_html(refs) + "\n</main>\n")
     out.append(_footer(report.reviewed_through.isoformat() if report.reviewed_through else None))
     return "".join(out)
