@@ -53,8 +53,10 @@ def main() -> None:
         t_html.append(sample(html.render, summary, args.loops))
     md_s, html_s = statistics.median(t_md), statistics.median(t_html)
     ratio = html_s / md_s
-    print(f"largest bundled answer: {summary.topic.slug} ({len(summary.references)} references, "
-          f"{sum(len(p.claims) for p in summary.sections)} claims)")
+    print(
+        f"largest bundled answer: {summary.topic.slug} ({len(summary.references)} references, "
+        f"{sum(len(p.claims) for p in summary.sections)} claims)"
+    )
     print(f"markdown {md_s * 1e6:.0f} us, html {html_s * 1e6:.0f} us (median of {args.runs} interleaved runs)")
     print(f"ratio html/markdown: {ratio:.2f} (target <= {TARGET}) {'OK' if ratio <= TARGET else 'OVER'}")
 

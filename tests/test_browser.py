@@ -222,7 +222,7 @@ def test_every_citation_resolves_and_the_picture_is_there(browser: Pages) -> Non
         for svg in svgs:
             title = [c for c in svg.children if not isinstance(c, str) and c.tag == "title"]
             assert len(title) == 1 and title[0].text().startswith("Picture of the evidence"), name
-            assert svg.all("g", "m"), name
+            assert svg.all(cls="m"), name
         assert len(page.root.all("h1")) == 1, name
 
 

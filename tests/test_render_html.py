@@ -163,7 +163,7 @@ def test_picture_of_the_evidence() -> None:
     svg = page.root.one("svg")
     title = next(c for c in svg.children if isinstance(c, Element) and c.tag == "title")
     assert title.text() == f"Picture of the evidence: {len(s.references)} sources by publication year and rank"
-    marks = svg.all("g", "m")
+    marks = svg.all(cls="m")
     assert len(marks) == len(s.references)
     # one mark per source, named by its number, its rank in its class
     assert sorted(int(m.one("title").text()[1:].split("]")[0]) for m in marks) == [e.number for e in s.references]
@@ -184,6 +184,7 @@ def test_picture_of_the_evidence() -> None:
                 assert re.fullmatch(r"-?\d+(\.\d)?", el.attrs[name]), (el.tag, name, el.attrs[name])
         if "d" in el.attrs:
             assert re.fullmatch(r"M-?\d+\.\d,-?\d+\.\d(l-?\d+\.\d,-?\d+\.\d)+z", el.attrs["d"]), el.attrs["d"]
+    assert {m.tag for m in marks} <= {"path", "circle"}
 
 
 def _centre(shape: Element) -> tuple[float, float]:
@@ -206,9 +207,8 @@ def test_picture_places_sources_by_year_and_rank() -> None:
     assert list(labels.values()) == sorted(labels.values())
     refs = {e.number: e.reference for e in s.references}
     placed = []
-    for m in page.root.all("g", "m"):
-        shape = next(c for c in m.children if isinstance(c, Element) and c.tag != "title")
-        placed.append((refs[int(m.one("title").text()[1:].split("]")[0])], *_centre(shape)))
+    for m in page.root.all(cls="m"):
+        placed.append((refs[int(m.one("title").text()[1:].split("]")[0])], *_centre(m)))
     shapes: dict[Rank, set[str]] = {}
     for ref, x, y in placed:
         assert abs(y - (labels[ref.rank.value] - 4.5)) < 0.2, (ref.id, y)  # on its rank's row
@@ -286,7 +286,7 @@ def test_report_section_picture_shows_only_its_sources() -> None:
     sections = [s for s in main.children if isinstance(s, Element) and s.tag == "section"][: len(r.sections)]
     for spec, sec in zip(r.sections, sections, strict=True):
         cited = sorted({n for p in spec.parts for c in p.claims for n in c.numbers})
-        marks = [int(m.one("title").text()[1:].split("]")[0]) for m in sec.all("g", "m")]
+        marks = [int(m.one("title").text()[1:].split("]")[0]) for m in sec.all(cls="m")]
         assert sorted(marks) == cited
 
 

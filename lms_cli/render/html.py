@@ -37,9 +37,16 @@ REFERENCES = "References"
 CONTENTS = "Contents"
 
 
+_SPECIAL = re.compile(r"[&<>\"']")
+#: Identifiers (most PMIDs and DOIs) that need no HTML escaping and whose URL-encoding by
+#: quote() only touches the brackets: checked first, as quote() costs more than the rest.
+_PLAIN_ID = re.compile(r"[A-Za-z0-9._~/()-]+")
+
+
 def _e(text: str) -> str:
     """Evidence text as HTML text or attribute value: cleaned to one line, then escaped."""
-    return escape(clean(text), quote=True)
+    text = clean(text)
+    return escape(text, quote=True) if _SPECIAL.search(text) else text  # most text has none: scan first
 
 
 # --- colours ----------------------------------------------------------------------------------
@@ -180,22 +187,32 @@ class Entry(NamedTuple):
     cite: str  # a citation of it: a link to its entry that shows it on hover and focus
 
 
+def _identifier(label: str, base: str, ident: str, tail: str, safe: str) -> tuple[str, str]:
+    """One identifier as Vancouver writes it (escaped), and the same with the identifier as a link."""
+    if ident.isdigit():  # a PMID: nothing to escape or encode
+        return f"{label}{ident}.", f'{label}<a href="{base}{ident}{tail}">{ident}</a>.'
+    if _PLAIN_ID.fullmatch(ident) and (safe or "/" not in ident):
+        # nothing to escape, and quote() would only encode the brackets
+        url = ident.replace("(", "%28").replace(")", "%29") if "(" in ident or ")" in ident else ident
+        return f"{label}{ident}.", f'{label}<a href="{base}{url}{tail}">{ident}</a>.'
+    ident = clean(ident)
+    text = escape(ident, quote=True)
+    url = escape(base + quote(ident, safe=safe) + tail, quote=True)
+    return f"{label}{text}.", f'{label}<a href="{url}">{text}</a>.'
+
+
 def _identifiers(ref: Reference) -> tuple[str, str]:
     """DOI, PMID and PMCID as Vancouver writes them (escaped), and the same as links."""
-    plain, linked = [], []
+    plain = linked = ""
     if ref.doi:
-        doi = clean(ref.doi)
-        plain.append(f"doi:{escape(doi)}.")
-        linked.append(f"doi:{_link(DOI_URL, doi, safe='/')}.")
+        plain, linked = _identifier("doi:", DOI_URL, ref.doi, "", "/")
     if ref.pmid:
-        pmid = clean(ref.pmid)
-        plain.append(f"PMID: {escape(pmid)}.")
-        linked.append(f"PMID: {_link(PUBMED_URL, pmid, '/')}.")
+        p, li = _identifier("PMID: ", PUBMED_URL, ref.pmid, "/", "")
+        plain, linked = (f"{plain} {p}", f"{linked} {li}") if plain else (p, li)
     if ref.pmcid:
-        pmcid = clean(ref.pmcid)
-        plain.append(f"PMCID: {escape(pmcid)}.")
-        linked.append(f"PMCID: {_link(PMC_URL, pmcid, '/')}.")
-    return " ".join(plain), " ".join(linked)
+        p, li = _identifier("PMCID: ", PMC_URL, ref.pmcid, "/", "")
+        plain, linked = (f"{plain} {p}", f"{linked} {li}") if plain else (p, li)
+    return plain, linked
 
 
 def entries(refs: Sequence[NumberedReference]) -> dict[int, Entry]:
@@ -223,7 +240,7 @@ def citations(numbers: tuple[int, ...], refs: dict[int, Entry]) -> str:
 def claim(c: CitedClaim, refs: dict[int, Entry]) -> str:
     """Badge, statement and its citations before the closing full stop."""
     body, stop = split_stop(clean(c.claim.statement))
-    text = escape(body, quote=True)
+    text = escape(body, quote=True) if _SPECIAL.search(body) else body
     return f"{BADGE[c.rank]}{text}{' ' if text else ''}{citations(c.numbers, refs)}{stop}"
 
 
@@ -235,19 +252,6 @@ def part_html(part: SummarySection, ident: str, level: int, refs: dict[int, Entr
     else:
         body = '<ul class="claims">' + "".join(f"<li>{claim(c, refs)}</li>" for c in part.claims) + "</ul>"
     return f'<section aria-labelledby="{ident}">{head}{body}</section>'
-
-
-#: Identifiers that need neither URL-encoding nor HTML escaping (most PMIDs and DOIs): checked
-#: first because quote() and escape() cost more than the rest of a reference together.
-_PLAIN_ID = re.compile(r"[A-Za-z0-9._~/-]+")
-
-
-def _link(base: str, ident: str, tail: str = "", safe: str = "") -> str:
-    """A link to ``base`` + the URL-encoded identifier (+ ``tail``), labelled with the identifier."""
-    if _PLAIN_ID.fullmatch(ident) and (safe or "/" not in ident):
-        return f'<a href="{base}{ident}{tail}">{ident}</a>'
-    url = base + quote(ident, safe=safe) + tail
-    return f'<a href="{escape(url, quote=True)}">{escape(ident, quote=True)}</a>'
 
 
 def reference_item(entry: Entry | NumberedReference) -> str:
@@ -333,13 +337,17 @@ OUTLINES: dict[tuple[str, float], tuple[float, float, str]] = {
 }
 
 
-def shape(rank: Rank | str, cx: float, cy: float, r: float) -> str:
-    """The mark of one source, centred on (cx, cy); coordinates with one fixed decimal."""
-    outline = OUTLINES.get((rank if isinstance(rank, str) else rank.value, r))
+def mark(name: str, cx: float, cy: float, n: int | None, title: str) -> str:
+    """The mark of one source of rank ``name``, centred on (cx, cy), sized by ``n``, named by ``title``."""
+    if n and n > 0:  # radius() inlined: this runs once per source per picture
+        r, cls = SIZE_RADII[min(len(str(n)), len(SIZE_RADII)) - 1], f"m r-{name}"
+    else:
+        r, cls = R_UNKNOWN, f"m r-{name} unknown"
+    outline = OUTLINES.get((name, r))
     if outline is None:
-        return f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{r:.1f}"/>'
+        return f'<circle class="{cls}" cx="{cx:.1f}" cy="{cy:.1f}" r="{r:.1f}"><title>{title}</title></circle>'
     ox, oy, steps = outline
-    return f'<path d="M{cx + ox:.1f},{cy + oy:.1f}{steps}"/>'
+    return f'<path class="{cls}" d="M{cx + ox:.1f},{cy + oy:.1f}{steps}"><title>{title}</title></path>'
 
 
 #: Row centre per rank, strongest on top.
@@ -412,13 +420,10 @@ def evidence_svg(refs: Sequence[Entry], ident: str) -> str:
     for (y, year), group in sorted(groups.items()):
         start = x0 + year * slot - (len(group) - 1) / 2 * SPREAD
         for k, e in enumerate(group):
-            ref = e.reference
-            first_author = _e(ref.authors[0]) if ref.authors else ""
-            size = f"n={ref.n}" if ref.n else "size not given"
-            out.append(
-                f'<g class="m r-{e.name}{"" if ref.n else " unknown"}"><title>[{e.number}] {first_author} {year}, '
-                f"{e.name}, {size}</title>{shape(e.name, start + k * SPREAD, y, radius(ref.n))}</g>"
-            )
+            n = e.reference.n
+            # no evidence text in the title: nothing to clean or escape (the tooltip says the rest)
+            title = f"[{e.number}] {year}, {e.name}, n={n}" if n else f"[{e.number}] {year}, {e.name}"
+            out.append(mark(e.name, start + k * SPREAD, y, n, title))
     out.append(f'</svg></div><figcaption id="{ident}-cap">{_CAPTION}</figcaption>{_TABLE_HEAD}')
     out.extend(
         f"<tr><td>{e.number}</td><td>{e.reference.year}</td><td>{e.name}</td><td>{e.reference.n or 'not given'}"
