@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
+from urllib.parse import quote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lms_cli import load
 from lms_cli.cite import vancouver
@@ -422,3 +424,17 @@ def test_style_has_both_schemes_print_and_no_fetch() -> None:
     assert "content:' <' attr(href) '>'" in style
     assert ".cite:hover::after,.cite:focus::after{content:attr(data-tip)" in style  # hover and keyboard
     assert "url(" not in style and "@import" not in style and "@font-face" not in style
+
+
+@settings(max_examples=200, deadline=None)
+@given(ident=st.text(alphabet="abcXYZ019._~/()-", min_size=1, max_size=30) | st.text(min_size=1, max_size=30))
+def test_identifier_fast_path_encodes_as_quote_does(ident: str) -> None:
+    for label, base, tail, safe in (
+        ("doi:", render_html.DOI_URL, "", "/"),
+        ("PMID: ", render_html.PUBMED_URL, "/", ""),
+    ):
+        _, linked = render_html._identifier(label, base, ident, tail, safe)
+        page = parse(linked)
+        (a,) = page.root.all("a")
+        assert a.attrs["href"] == base + quote(clean(ident), safe=safe) + tail
+        assert a.text() == clean(ident)

@@ -114,7 +114,7 @@ STYLE = (
     ".kicker{margin:0;font-size:.9rem;text-transform:uppercase;letter-spacing:.04em}"
     ".note{border-left:4px solid var(--focus);padding:.3rem .7rem;margin:.8rem 0}"
     "ul.claims{padding-left:1.2rem}ul.claims li{margin:.35rem 0}"
-    "abbr.rank{display:inline-block;white-space:nowrap;text-decoration:none;cursor:help;font-size:.78em;"
+    "abbr.rank{display:inline;white-space:nowrap;text-decoration:none;cursor:help;font-size:.78em;"
     "font-weight:600;line-height:1.35;padding:0 .4em;margin-right:.3em;border:1px solid;border-radius:.3em;"
     "vertical-align:.08em;-webkit-print-color-adjust:exact;print-color-adjust:exact}"
     + _RANK_CSS
@@ -133,11 +133,11 @@ STYLE = (
     "dl.legend{display:grid;grid-template-columns:max-content 1fr;gap:.25rem .6rem;margin:.5rem 0}"
     "dl.legend dd{margin:0}"
     "figure{margin:1rem 0}.chart{overflow-x:auto}"
-    "svg.evidence{display:block;width:100%;max-width:44rem;height:auto;font-family:inherit}"
+    "svg.evidence{display:block;width:100%;max-width:36rem;height:auto;font-family:inherit}"
     "svg.evidence text{fill:var(--text);font-size:14px}svg.evidence .axis{stroke:var(--muted)}"
     "svg.evidence .grid{stroke:var(--border);stroke-dasharray:2 3}"
     ".m{fill-opacity:.35;stroke-width:1.5}.m.unknown{fill-opacity:0;stroke-dasharray:2 1.5}"
-    "figcaption{font-size:.9rem}"
+    "figcaption{font-size:.9rem;margin-bottom:.4rem}"
     "nav ol{padding-left:1.4rem}"
     "footer{margin-top:2rem;padding-top:.6rem;border-top:1px solid var(--border);font-style:italic}"
     ".sr-only{position:absolute;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;"
@@ -283,7 +283,7 @@ PLOT_BOTTOM = TOP + ROW * len(Rank)
 #: a few sizes at a glance, and each (rank, bin) mark is worked out once, here.
 SIZE_RADII = (4.0, 5.6, 7.2, 8.8, 10.4, 12.0)
 R_UNKNOWN = 4.5  # drawn hollow and dashed
-SPREAD = 7.0  # horizontal step between sources of the same year and rank
+SPREAD = 11.0  # horizontal step between sources of the same year and rank
 
 
 def size_bin(n: int | None) -> int | None:
@@ -363,9 +363,10 @@ _ROWS = "".join(
 )
 
 _CAPTION = (
-    "Each mark is a source: across by year of publication, down by rank (strongest on top), one "
-    "shape per rank. Bigger marks are bigger studies (one size per tenfold: 1\u20139, 10\u201399, "
-    "100\u2013999 participants and so on); hollow dashed marks did not report a size."
+    "<strong>Picture of the evidence.</strong> Each mark is a source: across by year of publication, "
+    "down by rank (strongest on top), one shape per rank. Bigger marks are bigger studies (one size "
+    "per tenfold: 1\u20139, 10\u201399, 100\u2013999 participants and so on); hollow dashed marks "
+    "did not report a size."
 )
 _TABLE_HEAD = (
     '<table class="sr-only"><caption>Sources in the picture</caption><thead><tr><th scope="col">Reference'
@@ -400,7 +401,7 @@ def evidence_svg(refs: Sequence[Entry], ident: str) -> str:
     by_rank = ", ".join(f"{n} {name}" for name, n in counts.items() if n)
     total = len(refs)
     out = [
-        f'<figure aria-labelledby="{ident}-cap"><div class="chart">'
+        f'<figure aria-labelledby="{ident}-cap"><figcaption id="{ident}-cap">{_CAPTION}</figcaption><div class="chart">'
         f'<svg class="evidence" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" '
         f'aria-labelledby="{ident}-t {ident}-d">'
         f'<title id="{ident}-t">Picture of the evidence: {total} source{"s" if total != 1 else ""} by publication '
@@ -424,7 +425,7 @@ def evidence_svg(refs: Sequence[Entry], ident: str) -> str:
             # no evidence text in the title: nothing to clean or escape (the tooltip says the rest)
             title = f"[{e.number}] {year}, {e.name}, n={n}" if n else f"[{e.number}] {year}, {e.name}"
             out.append(mark(e.name, start + k * SPREAD, y, n, title))
-    out.append(f'</svg></div><figcaption id="{ident}-cap">{_CAPTION}</figcaption>{_TABLE_HEAD}')
+    out.append(f"</svg></div>{_TABLE_HEAD}")
     out.extend(
         f"<tr><td>{e.number}</td><td>{e.reference.year}</td><td>{e.name}</td><td>{e.reference.n or 'not given'}"
         "</td></tr>"
