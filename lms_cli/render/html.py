@@ -1,0 +1,531 @@
+"""HTML renderer: one self-contained, offline page per answer or report, with a picture of the evidence.
+
+The page requests nothing: styles are inline, fonts are the system's, there is no script,
+and a Content-Security-Policy meta forbids every fetch. Evidence text is cleaned and
+escaped everywhere (text and attributes); the only links are ``#`` anchors within the page
+and the DOI, PubMed and PMC addresses lms builds itself from URL-encoded identifiers.
+The same Summary (or Report) always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections.abc import Sequence
+from html import escape
+from typing import TYPE_CHECKING, NamedTuple
+from urllib.parse import quote
+
+from lms_cli.cite import vancouver
+from lms_cli.model import RANK_HELP, CitedClaim, NumberedReference, Rank, Reference, Section, Summary, SummarySection
+from lms_cli.render import LEGEND, clean, disclaimer, filters_line, glance_lines, hidden_note, split_stop
+
+if TYPE_CHECKING:  # types only: `lms ask --format html` need not import report specs
+    from lms_cli.report import Report, ReportSection
+
+#: The only hosts a page links to, each with how an identifier becomes its address.
+DOI_URL = "https://doi.org/"
+PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/"
+PMC_URL = "https://pmc.ncbi.nlm.nih.gov/articles/"
+
+#: Nothing may be fetched; inline styles only; no script runs (none is needed).
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+
+GLANCE = "Evidence at a glance"
+REFERENCES = "References"
+CONTENTS = "Contents"
+
+
+_SPECIAL = re.compile(r"[&<>\"']")
+#: Identifiers (most PMIDs and DOIs) that need no HTML escaping and whose URL-encoding by
+#: quote() only touches the brackets: checked first, as quote() costs more than the rest.
+_PLAIN_ID = re.compile(r"[A-Za-z0-9._~/()-]+")
+
+
+def _e(text: str) -> str:
+    """Evidence text as HTML text or attribute value: cleaned to one line, then escaped."""
+    text = clean(text)
+    return escape(text, quote=True) if _SPECIAL.search(text) else text  # most text has none: scan first
+
+
+# --- colours ----------------------------------------------------------------------------------
+
+
+class Colours(NamedTuple):
+    """One scheme's colours; every text pair is WCAG AA (4.5:1), checked by the tests."""
+
+    bg: str
+    text: str
+    muted: str
+    link: str
+    border: str
+    tip_bg: str
+    tip_text: str
+    mark: str  # background of the reference a citation jumped to
+    focus: str
+
+
+LIGHT = Colours("#ffffff", "#1b1b1b", "#545454", "#0b4fb3", "#c4c4c4", "#1f2328", "#ffffff", "#fff1b8", "#b35900")
+DARK = Colours("#15171a", "#e8e8e8", "#aeb3ba", "#8cb8ff", "#444a52", "#f2f2f2", "#111111", "#3d3300", "#ffb35c")
+
+#: Badge colours per rank: (light background, light text, dark background, dark text).
+RANK_COLOURS: dict[Rank, tuple[str, str, str, str]] = {
+    Rank.GUIDELINE: ("#dce6ff", "#173d8a", "#1d2f5c", "#cfdcff"),
+    Rank.META_ANALYSIS: ("#d4efde", "#0c5630", "#123d26", "#b9ecc9"),
+    Rank.RCT: ("#e2f2cf", "#2e560b", "#27380f", "#d2ecae"),
+    Rank.PROSPECTIVE: ("#d2eff2", "#0b5560", "#0f373d", "#b3e6ec"),
+    Rank.RETROSPECTIVE: ("#fbedc4", "#664600", "#3d2f05", "#f5dc94"),
+    Rank.CASE_SERIES: ("#f6daed", "#7a1c5e", "#46163a", "#f5c2e4"),
+    Rank.REVIEW: ("#e8e8e8", "#3b3b3b", "#33363a", "#dedede"),
+    Rank.EXPERT_OPINION: ("#e6e0f6", "#45307a", "#2e2550", "#dcd2fa"),
+}
+
+
+def _vars(c: Colours, dark: bool) -> str:
+    names = ("bg", "text", "muted", "link", "border", "tip-bg", "tip-text", "mark", "focus")
+    out = [f"--{n}:{v};" for n, v in zip(names, c, strict=True)]
+    for rank, (lbg, lfg, dbg, dfg) in RANK_COLOURS.items():
+        out.append(f"--{rank.value}-bg:{dbg if dark else lbg};--{rank.value}-fg:{dfg if dark else lfg};")
+    return "".join(out)
+
+
+_RANK_CSS = "".join(
+    f".r-{r.value}{{background:var(--{r.value}-bg);color:var(--{r.value}-fg);border-color:var(--{r.value}-fg)}}"
+    f".m.r-{r.value}{{fill:var(--{r.value}-fg);stroke:var(--{r.value}-fg)}}"
+    for r in Rank
+)
+
+STYLE = (
+    ":root{color-scheme:light dark;" + _vars(LIGHT, False) + "}"
+    "@media (prefers-color-scheme:dark){:root{" + _vars(DARK, True) + "}}"
+    "*,*::before,*::after{box-sizing:border-box}"
+    "html{-webkit-text-size-adjust:100%;text-size-adjust:100%}"
+    "body{margin:0 auto;max-width:50rem;padding:1rem 1.25rem 2rem;background:var(--bg);color:var(--text);"
+    "font:1rem/1.55 system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif;"
+    "overflow-wrap:break-word}"
+    "h1{font-size:1.6rem;line-height:1.25;margin:.2rem 0 .6rem}"
+    "h2{font-size:1.25rem;line-height:1.3;margin:1.8rem 0 .5rem;padding-bottom:.2rem;"
+    "border-bottom:1px solid var(--border)}"
+    "h3{font-size:1.05rem;margin:1.3rem 0 .4rem}"
+    "a{color:var(--link)}"
+    "a:focus-visible{outline:2px solid var(--focus);outline-offset:2px;border-radius:2px}"
+    ".kicker,.byline,.muted,figcaption{color:var(--muted)}"
+    ".kicker{margin:0;font-size:.9rem;text-transform:uppercase;letter-spacing:.04em}"
+    ".note{border-left:4px solid var(--focus);padding:.3rem .7rem;margin:.8rem 0}"
+    "ul.claims{padding-left:1.2rem}ul.claims li{margin:.35rem 0}"
+    "abbr.rank{display:inline;white-space:nowrap;text-decoration:none;cursor:help;font-size:.78em;"
+    "font-weight:600;line-height:1.35;padding:0 .4em;margin-right:.3em;border:1px solid;border-radius:.3em;"
+    "vertical-align:.08em;-webkit-print-color-adjust:exact;print-color-adjust:exact}"
+    + _RANK_CSS
+    + ".cites{white-space:nowrap}"
+    ".cite{position:relative;text-decoration-thickness:1px;text-underline-offset:2px;padding:0 .05em}"
+    ".cite:hover::after,.cite:focus::after{content:attr(data-tip);content:attr(data-tip)/'';position:absolute;"
+    "z-index:10;left:-.5rem;top:calc(100% + .35rem);width:max-content;max-width:min(26rem,calc(100vw - 2rem));"
+    "padding:.45rem .6rem;border-radius:.35rem;background:var(--tip-bg);color:var(--tip-text);font-size:.85rem;"
+    "font-weight:400;line-height:1.4;white-space:normal;text-align:left;box-shadow:0 2px 8px rgb(0 0 0/.3);"
+    "pointer-events:none}"
+    "@media (max-width:60rem){.cite:hover::after,.cite:focus::after{position:fixed;left:.5rem;right:.5rem;"
+    "top:auto;bottom:.5rem;width:auto;max-width:none}}"
+    "ol.refs{padding-left:2.2rem}ol.refs li{margin:.45rem 0;padding:.1rem .3rem;border-radius:.3rem}"
+    "ol.refs li:target{background:var(--mark)}"
+    "ol.refs a{overflow-wrap:anywhere}"
+    "dl.legend{display:grid;grid-template-columns:max-content 1fr;gap:.25rem .6rem;margin:.5rem 0}"
+    "dl.legend dd{margin:0}"
+    "figure{margin:1rem 0}.chart{overflow-x:auto}"
+    "svg.evidence{display:block;width:100%;max-width:36rem;height:auto;font-family:inherit}"
+    "svg.evidence text{fill:var(--text);font-size:14px}svg.evidence .axis{stroke:var(--muted)}"
+    "svg.evidence .grid{stroke:var(--border);stroke-dasharray:2 3}"
+    ".m{fill-opacity:.35;stroke-width:1.5}.m.unknown{fill-opacity:0;stroke-dasharray:2 1.5}"
+    "figcaption{font-size:.9rem;margin-bottom:.4rem}"
+    "nav ol{padding-left:1.4rem}"
+    "footer{margin-top:2rem;padding-top:.6rem;border-top:1px solid var(--border);font-style:italic}"
+    ".sr-only{position:absolute;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;"
+    "clip:rect(0 0 0 0);white-space:nowrap;border:0}"
+    "@media (max-width:30rem){body{padding:.75rem .8rem 1.5rem}h1{font-size:1.35rem}h2{font-size:1.15rem}"
+    "ol.refs{padding-left:1.7rem}}"
+    "@page{margin:16mm 15mm}"
+    "@media print{:root{color-scheme:light;" + _vars(LIGHT, False) + "}"
+    "body{max-width:none;padding:0;font-size:10.5pt}"
+    ".cite::after,.cite:hover::after,.cite:focus::after{content:none!important;display:none!important}"
+    "a{color:inherit}ol.refs a::after{content:' <' attr(href) '>';overflow-wrap:anywhere}"
+    "h2,h3{break-after:avoid}figure,li,abbr.rank{break-inside:avoid}.chart{overflow:visible}"
+    "}"
+)
+
+
+# --- pieces -----------------------------------------------------------------------------------
+
+
+def _badge(rank: Rank) -> str:
+    return f'<abbr class="rank r-{rank.value}" title="{escape(RANK_HELP[rank])}">{rank.value}</abbr>'
+
+
+#: A rank as a badge whose title explains it (text, not colour alone, carries the rank).
+BADGE: dict[Rank, str] = {r: _badge(r) for r in Rank}
+
+_LEGEND_HTML = (
+    f'<h3 id="ranks">Ranks</h3><p>{escape(LEGEND)}</p><dl class="legend">'
+    + "".join(f"<dt>{BADGE[r]}</dt><dd>{escape(RANK_HELP[r])}</dd>" for r in Rank)
+    + "</dl>"
+)
+
+
+def badge(rank: Rank) -> str:
+    """The badge of a rank: its name, coloured, with its explanation as the title."""
+    return BADGE[rank]
+
+
+class Entry(NamedTuple):
+    """One reference as a page shows it, worked out once per page."""
+
+    number: int
+    reference: Reference
+    rank: Rank
+    name: str  # the rank's name
+    text: str  # the Vancouver reference, escaped, its identifiers as links
+    cite: str  # a citation of it: a link to its entry that shows it on hover and focus
+
+
+def _identifier(label: str, base: str, ident: str, tail: str, safe: str) -> tuple[str, str]:
+    """One identifier as Vancouver writes it (escaped), and the same with the identifier as a link."""
+    if ident.isdigit():  # a PMID: nothing to escape or encode
+        return f"{label}{ident}.", f'{label}<a href="{base}{ident}{tail}">{ident}</a>.'
+    if _PLAIN_ID.fullmatch(ident) and (safe or "/" not in ident):
+        # nothing to escape, and quote() would only encode the brackets
+        url = ident.replace("(", "%28").replace(")", "%29") if "(" in ident or ")" in ident else ident
+        return f"{label}{ident}.", f'{label}<a href="{base}{url}{tail}">{ident}</a>.'
+    ident = clean(ident)
+    text = escape(ident, quote=True)
+    url = escape(base + quote(ident, safe=safe) + tail, quote=True)
+    return f"{label}{text}.", f'{label}<a href="{url}">{text}</a>.'
+
+
+def _identifiers(ref: Reference) -> tuple[str, str]:
+    """DOI, PMID and PMCID as Vancouver writes them (escaped), and the same as links."""
+    plain = linked = ""
+    if ref.doi:
+        plain, linked = _identifier("doi:", DOI_URL, ref.doi, "", "/")
+    if ref.pmid:
+        p, li = _identifier("PMID: ", PUBMED_URL, ref.pmid, "/", "")
+        plain, linked = (f"{plain} {p}", f"{linked} {li}") if plain else (p, li)
+    if ref.pmcid:
+        p, li = _identifier("PMCID: ", PMC_URL, ref.pmcid, "/", "")
+        plain, linked = (f"{plain} {p}", f"{linked} {li}") if plain else (p, li)
+    return plain, linked
+
+
+def entries(refs: Sequence[NumberedReference]) -> dict[int, Entry]:
+    """Each reference's entry and citation link by number; Vancouver formats it, once."""
+    out = {}
+    for number, ref in refs:
+        rank = ref.design
+        name = rank.value
+        full = _e(vancouver(ref))
+        plain, linked = _identifiers(ref)
+        if full.endswith(plain):  # the identifiers close the reference: make them links
+            text = full[: len(full) - len(plain)] + linked
+        else:  # written some other way (cleaned text): the reference without them, then the links
+            text = _e(vancouver(ref._replace(doi=None, pmid=None, pmcid=None))) + " " + linked
+        tip = full + (f" Rank: {name}; n={ref.n}." if ref.n else f" Rank: {name}.")
+        cite = f'<a class="cite" href="#ref-{number}" aria-describedby="ref-{number}" data-tip="{tip}">{number}</a>'
+        out[number] = Entry(number, ref, rank, name, text, cite)
+    return out
+
+
+def citations(numbers: tuple[int, ...], refs: dict[int, Entry]) -> str:
+    return '<span class="cites">[' + ", ".join(refs[n].cite for n in numbers) + "]</span>"
+
+
+def claim(c: CitedClaim, refs: dict[int, Entry]) -> str:
+    """Badge, statement and its citations before the closing full stop."""
+    body, stop = split_stop(clean(c.claim.statement))
+    text = escape(body, quote=True) if _SPECIAL.search(body) else body
+    return f"{BADGE[c.rank]}{text}{' ' if text else ''}{citations(c.numbers, refs)}{stop}"
+
+
+def part_html(part: SummarySection, ident: str, level: int, refs: dict[int, Entry]) -> str:
+    """One section: the answer as a paragraph, the others as bullet lists."""
+    head = f'<h{level} id="{ident}">{_e(part.heading)}</h{level}>'
+    if part.section is Section.ANSWER:
+        body = "<p>" + " ".join(claim(c, refs) for c in part.claims) + "</p>"
+    else:
+        body = '<ul class="claims">' + "".join(f"<li>{claim(c, refs)}</li>" for c in part.claims) + "</ul>"
+    return f'<section aria-labelledby="{ident}">{head}{body}</section>'
+
+
+def reference_item(entry: Entry | NumberedReference) -> str:
+    """One entry of the list, with its identifiers as links to doi.org, PubMed and PMC."""
+    if not isinstance(entry, Entry):
+        entry = entries([entry])[entry.number]
+    n = entry.reference.n
+    size = f" n={n}." if n else ""
+    return f'<li id="ref-{entry.number}" value="{entry.number}">{entry.text} {BADGE[entry.rank]}{size}</li>'
+
+
+def references_html(refs: dict[int, Entry]) -> str:
+    """The numbered reference list and the legend of ranks."""
+    out = [f'<section aria-labelledby="references"><h2 id="references">{REFERENCES}</h2>']
+    if refs:
+        out.append('<ol class="refs">' + "".join(reference_item(e) for e in refs.values()) + "</ol>")
+    else:
+        out.append("<p>No sources are cited.</p>")
+    out.append(_LEGEND_HTML + "</section>")
+    return "".join(out)
+
+
+# --- the picture of the evidence --------------------------------------------------------------
+
+WIDTH, LEFT, RIGHT, TOP, ROW, BOTTOM = 540, 124, 14, 14, 30, 48
+HEIGHT = TOP + ROW * len(Rank) + BOTTOM
+PLOT_BOTTOM = TOP + ROW * len(Rank)
+#: Study size in bins by order of magnitude (1-9, 10-99, ... 10,000 and more): a reader compares
+#: a few sizes at a glance, and each (rank, bin) mark is worked out once, here.
+SIZE_RADII = (4.0, 5.6, 7.2, 8.8, 10.4, 12.0)
+R_UNKNOWN = 4.5  # drawn hollow and dashed
+SPREAD = 11.0  # horizontal step between sources of the same year and rank
+
+
+def size_bin(n: int | None) -> int | None:
+    """Which size bin a study falls in (0 for 1-9 participants ...), or None when unknown."""
+    if not n or n < 1:
+        return None
+    return min(len(str(n)), len(SIZE_RADII)) - 1
+
+
+def radius(n: int | None) -> float:
+    """Marker radius: one per order of magnitude of the study size; a fixed small one when unknown."""
+    k = size_bin(n)
+    return R_UNKNOWN if k is None else SIZE_RADII[k]
+
+
+def _unit(sides: int, turn: float, scale: float, inner: float = 0.0) -> tuple[tuple[float, float], ...]:
+    """Vertices of a regular polygon (or, with ``inner``, a star) of radius ``scale``; 0 degrees = east."""
+    count = sides * (2 if inner else 1)
+    out = []
+    for i in range(count):
+        a = math.radians(turn + 360.0 * i / count)
+        rr = scale * inner if inner and i % 2 else scale
+        out.append((rr * math.cos(a), rr * math.sin(a)))
+    return tuple(out)
+
+
+#: A different shape per rank, so the picture reads without colour (the rows are labelled too);
+#: retrospective studies, the commonest, are circles (no vertices).
+SHAPES: dict[Rank, tuple[tuple[float, float], ...]] = {
+    Rank.GUIDELINE: _unit(5, -90, 1.25, inner=0.5),
+    Rank.META_ANALYSIS: _unit(4, -90, 1.2),
+    Rank.RCT: _unit(4, 45, 1.25),
+    Rank.PROSPECTIVE: _unit(3, -90, 1.3),
+    Rank.RETROSPECTIVE: (),
+    Rank.CASE_SERIES: _unit(3, 90, 1.3),
+    Rank.REVIEW: _unit(6, 0, 1.1),
+    Rank.EXPERT_OPINION: _unit(4, 0, 1.2, inner=0.45),
+}
+
+
+def _outline(unit: tuple[tuple[float, float], ...], r: float) -> tuple[float, float, str]:
+    """A shape of radius r as the offset of its first vertex and the rest as relative path steps."""
+    pts = [(round(dx * r, 1), round(dy * r, 1)) for dx, dy in unit]
+    steps = "".join(f"l{bx - ax:.1f},{by - ay:.1f}" for (ax, ay), (bx, by) in itertools.pairwise(pts))
+    return pts[0][0], pts[0][1], steps + "z"
+
+
+#: Per rank and radius: where a mark's path starts relative to its centre, and its steps.
+OUTLINES: dict[tuple[str, float], tuple[float, float, str]] = {
+    (rank.value, r): _outline(unit, r) for rank, unit in SHAPES.items() if unit for r in (*SIZE_RADII, R_UNKNOWN)
+}
+
+
+def mark(name: str, cx: float, cy: float, n: int | None, title: str) -> str:
+    """The mark of one source of rank ``name``, centred on (cx, cy), sized by ``n``, named by ``title``."""
+    if n and n > 0:  # radius() inlined: this runs once per source per picture
+        r, cls = SIZE_RADII[min(len(str(n)), len(SIZE_RADII)) - 1], f"m r-{name}"
+    else:
+        r, cls = R_UNKNOWN, f"m r-{name} unknown"
+    outline = OUTLINES.get((name, r))
+    if outline is None:
+        return f'<circle class="{cls}" cx="{cx:.1f}" cy="{cy:.1f}" r="{r:.1f}"><title>{title}</title></circle>'
+    ox, oy, steps = outline
+    return f'<path class="{cls}" d="M{cx + ox:.1f},{cy + oy:.1f}{steps}"><title>{title}</title></path>'
+
+
+#: Row centre per rank, strongest on top.
+ROW_Y: dict[str, float] = {r.value: TOP + ROW * i + ROW / 2 for i, r in enumerate(Rank)}
+
+_ROWS = "".join(
+    f'<line class="grid" x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}"/>'
+    f'<text x="{LEFT - 8}" y="{y + 4.5:.1f}" text-anchor="end">{r}</text>'
+    for r, y in ROW_Y.items()
+) + (
+    f'<line class="axis" x1="{LEFT}" y1="{PLOT_BOTTOM}" x2="{WIDTH - RIGHT}" y2="{PLOT_BOTTOM}"/>'
+    f'<text x="{(LEFT + WIDTH - RIGHT) / 2:.1f}" y="{HEIGHT - 6}" text-anchor="middle">Year of publication</text>'
+)
+
+_CAPTION = (
+    "<strong>Picture of the evidence.</strong> Each mark is a source: across by year of publication, "
+    "down by rank (strongest on top), one shape per rank. Bigger marks are bigger studies (one size "
+    "per tenfold: 1\u20139, 10\u201399, 100\u2013999 participants and so on); hollow dashed marks "
+    "did not report a size."
+)
+_TABLE_HEAD = (
+    '<table class="sr-only"><caption>Sources in the picture</caption><thead><tr><th scope="col">Reference'
+    '</th><th scope="col">Year</th><th scope="col">Rank</th><th scope="col">Participants</th></tr></thead><tbody>'
+)
+
+
+def _ticks(first: int, last: int) -> list[int]:
+    span = last - first
+    step = next((s for s in (1, 2, 5, 10, 20, 25, 50, 100) if span / s <= 6), 100)
+    return list(range(-(-first // step) * step, last + 1, step))
+
+
+def evidence_svg(refs: Sequence[Entry], ident: str) -> str:
+    """Sources by publication year (across) and rank (down, strongest on top); size by n.
+
+    A figure with the SVG (role img, with a title and a description), a visible caption
+    saying how to read it, and the same data as a visually hidden table.
+    """
+    if not refs:
+        return ""
+    years = [e.reference.year for e in refs]
+    low, high = min(years), max(years)
+    first, last = (low - 1, high + 1) if low == high else (low, high)
+    slot = (WIDTH - LEFT - RIGHT) / (last - first + 1)
+    x0 = LEFT + (0.5 - first) * slot  # x of year 0: x = x0 + year * slot
+    counts = dict.fromkeys(ROW_Y, 0)
+    for e in refs:
+        counts[e.name] += 1
+    sized = sum(1 for e in refs if e.reference.n)
+    span = f"{low}\u2013{high}" if low != high else str(low)
+    by_rank = ", ".join(f"{n} {name}" for name, n in counts.items() if n)
+    total = len(refs)
+    out = [
+        f'<figure aria-labelledby="{ident}-cap"><figcaption id="{ident}-cap">{_CAPTION}</figcaption><div class="chart">'
+        f'<svg class="evidence" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" '
+        f'aria-labelledby="{ident}-t {ident}-d">'
+        f'<title id="{ident}-t">Picture of the evidence: {total} source{"s" if total != 1 else ""} by publication '
+        f'year and rank</title><desc id="{ident}-d">Published {span}; {by_rank}; study size known for {sized} of '
+        f"{total}.</desc>{_ROWS}"
+    ]
+    for year in _ticks(first, last):
+        tick = f"{x0 + year * slot:.1f}"
+        out.append(
+            f'<line class="axis" x1="{tick}" y1="{PLOT_BOTTOM}" x2="{tick}" y2="{PLOT_BOTTOM + 5}"/>'
+            f'<text x="{tick}" y="{PLOT_BOTTOM + 19}" text-anchor="middle">{year}</text>'
+        )
+    # sources of the same rank and year sit side by side, in citation order, centred on the year
+    groups: dict[tuple[float, int], list[Entry]] = {}
+    for e in refs:
+        groups.setdefault((ROW_Y[e.name], e.reference.year), []).append(e)
+    for (y, year), group in sorted(groups.items()):
+        start = x0 + year * slot - (len(group) - 1) / 2 * SPREAD
+        for k, e in enumerate(group):
+            n = e.reference.n
+            # no evidence text in the title: nothing to clean or escape (the tooltip says the rest)
+            title = f"[{e.number}] {year}, {e.name}, n={n}" if n else f"[{e.number}] {year}, {e.name}"
+            out.append(mark(e.name, start + k * SPREAD, y, n, title))
+    out.append(f"</svg></div>{_TABLE_HEAD}")
+    out.extend(
+        f"<tr><td>{e.number}</td><td>{e.reference.year}</td><td>{e.name}</td><td>{e.reference.n or 'not given'}"
+        "</td></tr>"
+        for e in refs
+    )
+    out.append("</tbody></table></figure>")
+    return "".join(out)
+
+
+# --- documents --------------------------------------------------------------------------------
+
+
+def _head(title: str) -> str:
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
+        '<meta name="referrer" content="no-referrer">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        '<meta name="color-scheme" content="light dark">\n'
+        '<meta name="generator" content="lms">\n'
+        f"<title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
+    )
+
+
+def _glance_html(lines: list[str], figure: str) -> str:
+    items = "".join(f"<li>{escape(line)}</li>" for line in lines)
+    return f'<section aria-labelledby="glance"><h2 id="glance">{GLANCE}</h2><ul>{items}</ul>{figure}</section>\n'
+
+
+def _footer(reviewed: str | None) -> str:
+    return f"<footer><p>{escape(disclaimer(reviewed))}</p></footer>\n</body>\n</html>\n"
+
+
+def render(summary: Summary) -> str:
+    """The summary as one self-contained HTML5 document (UTF-8 text ending in a newline)."""
+    refs = entries(summary.references)
+    question = _e(summary.topic.question)
+    out = [
+        _head(f"{question} \u2014 lms"),
+        f'<header><p class="kicker">{_e(summary.topic.title)}</p><h1>{question}</h1>',
+    ]
+    if (filters := filters_line(summary)) is not None:
+        out.append(f'<p class="muted">{_e(filters)}</p>')
+    if (note := hidden_note(summary.hidden)) is not None:
+        out.append(f'<p class="note" role="note">{_e(note)}</p>')
+    out.append('</header>\n<main id="main">\n')
+    for i, part in enumerate(summary.sections):
+        ident = f"s-{part.section.value}" if part.topic is None else f"s-{i + 1}"
+        out.append(part_html(part, ident, 2, refs) + "\n")
+    out.append(_glance_html(glance_lines(summary.glance), evidence_svg(list(refs.values()), "fig")))
+    out.append(references_html(refs) + "\n</main>\n")
+    out.append(_footer(summary.reviewed_through.isoformat() if summary.reviewed_through else None))
+    return "".join(out)
+
+
+def _section_html(section: ReportSection, ident: str, k: int, refs: dict[int, Entry]) -> str:
+    from lms_cli.render.report import _filters
+
+    out = [f'<section aria-labelledby="{ident}"><h2 id="{ident}">{_e(section.heading)}</h2>']
+    if section.intro:
+        out.append(f"<p>{_e(section.intro)}</p>")
+    out.append(f'<p class="muted"><em>{_e(section.topic.question)}</em></p>')
+    if (filters := _filters(section.filters)) is not None:
+        out.append(f'<p class="muted">{_e(filters)}</p>')
+    if (note := hidden_note(section.hidden)) is not None:
+        out.append(f'<p class="note" role="note">{_e(note)}</p>')
+    if section.empty:
+        out.append(f'<p class="note" role="note">{_e(section.empty)}</p>')
+    for j, part in enumerate(section.parts):
+        out.append(part_html(part, f"p-{k}-{j + 1}", 3, refs))
+    cited = sorted({n for p in section.parts for c in p.claims for n in c.numbers})
+    out.append(evidence_svg([refs[n] for n in cited], f"fig-{k}"))
+    out.append("</section>\n")
+    return "".join(out)
+
+
+def report(report: Report) -> str:
+    """The report as one self-contained HTML5 document, with contents, one picture per section."""
+    from lms_cli.render.report import unique_ids
+
+    refs = entries(report.references)
+    # ids from the headings, as the Markdown report has them, prefixed so none can clash with
+    # the page's own ids (ref-N, fig-N, glance, references)
+    ids = ["sec-" + i for i in unique_ids([s.heading for s in report.sections])]
+    title = _e(report.title)
+    out = [_head(title), f"<header><h1>{title}</h1>"]
+    if report.subtitle:
+        out.append(f'<p class="muted">{_e(report.subtitle)}</p>')
+    byline = ", ".join(_e(a) for a in report.author)
+    out.append(f'<p class="byline">{byline}{" &middot; " if byline else ""}{report.date.isoformat()}</p></header>\n')
+    out.append(f'<nav aria-labelledby="contents"><h2 id="contents">{CONTENTS}</h2><ol>')
+    out.extend(
+        f'<li><a href="#{ident}">{_e(s.heading)}</a></li>' for s, ident in zip(report.sections, ids, strict=True)
+    )
+    out.append(f'<li><a href="#glance">{GLANCE}</a></li><li><a href="#references">{REFERENCES}</a></li></ol></nav>\n')
+    out.append('<main id="main">\n')
+    for k, (section, ident) in enumerate(zip(report.sections, ids, strict=True), 1):
+        out.append(_section_html(section, ident, k, refs))
+    lines = glance_lines(report.glance) if report.glance.total else ["Sources: 0"]
+    out.append(_glance_html(lines, evidence_svg(list(refs.values()), "fig")))
+    out.append(references_html(refs) + "\n</main>\n")
+    out.append(_footer(report.reviewed_through.isoformat() if report.reviewed_through else None))
+    return "".join(out)
