@@ -17,6 +17,7 @@ import typer
 from lms_cli import __version__
 from lms_cli.cite import CitationStyle
 from lms_cli.cli.common import (
+    AnswerFormatOpt,
     DebugOpt,
     Env,
     EvidenceOpt,
@@ -24,6 +25,7 @@ from lms_cli.cli.common import (
     MinRankOpt,
     NoBundledOpt,
     NoCacheOpt,
+    PlainFormat,
     PopulationOpt,
     SinceOpt,
     boundary,
@@ -101,7 +103,7 @@ def ask(
     min_rank: MinRankOpt = None,
     since: SinceOpt = None,
     population: PopulationOpt = None,
-    fmt: FormatOpt = Format.AUTO,
+    fmt: AnswerFormatOpt = Format.AUTO,
     citations: CitationsOpt = CitationStyle.NUMBERS,
     evidence: EvidenceOpt = None,
     no_bundled: NoBundledOpt = False,
@@ -133,7 +135,7 @@ def search(
     min_rank: MinRankOpt = None,
     since: SinceOpt = None,
     population: PopulationOpt = None,
-    fmt: FormatOpt = Format.AUTO,
+    fmt: AnswerFormatOpt = Format.AUTO,
     evidence: EvidenceOpt = None,
     no_bundled: NoBundledOpt = False,
     no_cache: NoCacheOpt = False,
@@ -166,7 +168,7 @@ def search(
 
 @app.command()
 def topics(
-    fmt: FormatOpt = Format.AUTO,
+    fmt: FormatOpt = PlainFormat.AUTO,
     evidence: EvidenceOpt = None,
     no_bundled: NoBundledOpt = False,
     no_cache: NoCacheOpt = False,
@@ -184,7 +186,7 @@ def topics(
 @app.command()
 def show(
     item_id: Annotated[str, typer.Argument(metavar="ID", help="A topic slug, reference id or claim id.")],
-    fmt: FormatOpt = Format.AUTO,
+    fmt: FormatOpt = PlainFormat.AUTO,
     evidence: EvidenceOpt = None,
     no_bundled: NoBundledOpt = False,
     no_cache: NoCacheOpt = False,

@@ -53,10 +53,12 @@ class Env:
         isatty = getattr(self.stdout, "isatty", None)
         return bool(isatty and isatty())
 
-    def resolve(self, fmt: Format) -> Format:
-        if fmt is Format.AUTO:
+    def resolve(self, fmt: Format | PlainFormat) -> Format:
+        """The format to write: ``auto`` is rich on a terminal and Markdown when piped."""
+        chosen = Format(fmt.value)
+        if chosen is Format.AUTO:
             return Format.RICH if self.stdout_is_terminal else Format.MARKDOWN
-        return fmt
+        return chosen
 
     def write(self, text: str) -> None:
         self.stdout.write(text)
@@ -133,13 +135,33 @@ NoCacheOpt = Annotated[
     bool, typer.Option("--no-cache", help="Parse every evidence file now; neither read nor write the cache.")
 ]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")]
+
+
+class PlainFormat(StrEnum):
+    """The formats of commands that print tables and records (no html page)."""
+
+    AUTO = "auto"
+    RICH = "rich"
+    MARKDOWN = "markdown"
+    JSON = "json"
+
+
 FormatOpt = Annotated[
-    Format,
+    PlainFormat,
     typer.Option(
         "--format",
         "-f",
         case_sensitive=False,
         help="Output format; auto is rich on a terminal, Markdown when piped.",
+    ),
+]
+AnswerFormatOpt = Annotated[
+    Format,
+    typer.Option(
+        "--format",
+        "-f",
+        case_sensitive=False,
+        help="Output format; auto is rich on a terminal, Markdown when piped; html is a self-contained page.",
     ),
 ]
 MinRankOpt = Annotated[
@@ -200,9 +222,9 @@ def emit_summary(env: Env, out: Format, summary: Summary, citations: CitationSty
         if note:
             env.warn(note)
     from lms_cli.cite import CitationStyle
-    from lms_cli.render import pick
+    from lms_cli.render import page, pick
 
-    env.emit(pick(out).render(summary, citations or CitationStyle.NUMBERS))
+    env.emit(page(summary) if out is Format.HTML else pick(out).render(summary, citations or CitationStyle.NUMBERS))
 
 
 def choose_topic(env: Env, base: EvidenceBase, text: str, best: bool = False) -> str:

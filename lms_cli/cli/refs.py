@@ -24,6 +24,7 @@ from lms_cli.cli.common import (
     MinRankOpt,
     NoBundledOpt,
     NoCacheOpt,
+    PlainFormat,
     SinceOpt,
     boundary,
     cache_root,
@@ -31,7 +32,7 @@ from lms_cli.cli.common import (
 )
 from lms_cli.errors import Findings, ServiceError, UsageError
 from lms_cli.model import Rank
-from lms_cli.render import Format, pick
+from lms_cli.render import pick
 from lms_cli.text import plural
 
 if TYPE_CHECKING:
@@ -142,7 +143,7 @@ def verify(
     refresh: Annotated[
         bool, typer.Option("--refresh", help="Ask the services again even when a cached answer is fresh.")
     ] = False,
-    fmt: FormatOpt = Format.AUTO,
+    fmt: FormatOpt = PlainFormat.AUTO,
     evidence: EvidenceOpt = None,
     no_bundled: NoBundledOpt = False,
     no_cache: NoCacheOpt = False,
@@ -231,7 +232,7 @@ def list_(
             help="Only references without FIELD (pmid, doi, pmcid, volume, issue, pages, n, findings).",
         ),
     ] = None,
-    fmt: FormatOpt = Format.AUTO,
+    fmt: FormatOpt = PlainFormat.AUTO,
     evidence: EvidenceOpt = None,
     no_bundled: NoBundledOpt = False,
     no_cache: NoCacheOpt = False,

@@ -84,6 +84,7 @@ class ReportFormat(StrEnum):
 
     MARKDOWN = "markdown"
     JSON = "json"
+    HTML = "html"
 
 
 def report(
@@ -91,9 +92,12 @@ def report(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write to FILE (atomically), not stdout.")
     ] = None,
-    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", case_sensitive=False, help="Output format.")] = (
-        ReportFormat.MARKDOWN
-    ),
+    fmt: Annotated[
+        ReportFormat | None,
+        typer.Option(
+            "--format", "-f", case_sensitive=False, help="Output format (default: from -o's suffix, else markdown)."
+        ),
+    ] = None,
     citations: CitationsOpt = CitationStyle.NUMBERS,
     evidence: EvidenceOpt = None,
     no_bundled: NoBundledOpt = False,
@@ -110,8 +114,13 @@ def report(
         from lms_cli.render import report as render_report
         from lms_cli.report import compose_report, parse_spec
 
-        if fmt is ReportFormat.JSON and citations is CitationStyle.PANDOC:
-            raise UsageError("--citations pandoc needs Markdown output, not --format json")
+        if fmt is None:
+            suffix = output.suffix.lower() if output is not None and str(output) != "-" else ""
+            fmt = {".html": ReportFormat.HTML, ".htm": ReportFormat.HTML, ".json": ReportFormat.JSON}.get(
+                suffix, ReportFormat.MARKDOWN
+            )
+        if fmt is not ReportFormat.MARKDOWN and citations is CitationStyle.PANDOC:
+            raise UsageError(f"--citations pandoc needs Markdown output, not --format {fmt.value}")
         from lms_cli.load import read_bytes
 
         # the evidence reader's rules: regular files only (a FIFO would hang), size-limited
@@ -122,7 +131,14 @@ def report(
         assert data is not None
         parsed = parse_spec(data, str(spec))
         composed = compose_report(parsed, load_base(env, evidence, no_bundled, no_cache), report_date(env))
-        text = render_report.json(composed) if fmt is ReportFormat.JSON else render_report.markdown(composed, citations)
+        if fmt is ReportFormat.JSON:
+            text = render_report.json(composed)
+        elif fmt is ReportFormat.HTML:
+            from lms_cli.render import html
+
+            text = html.report(composed)
+        else:
+            text = render_report.markdown(composed, citations)
         if output is None or str(output) == "-":
             env.write(text)
         else:

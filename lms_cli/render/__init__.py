@@ -31,6 +31,7 @@ class Format(StrEnum):
     RICH = "rich"
     MARKDOWN = "markdown"
     JSON = "json"
+    HTML = "html"  # a self-contained page: answers and reports only (see ``page``)
 
 
 class Renderer(Protocol):
@@ -61,7 +62,16 @@ def pick(fmt: Format) -> Renderer:
         return terminal
     if fmt is Format.AUTO:
         raise ValueError("resolve 'auto' to a format first")
+    if fmt is Format.HTML:
+        raise ValueError("html renders answers and reports only: use render.page")
     assert_never(fmt)
+
+
+def page(summary: Summary) -> str:
+    """An answer as one self-contained HTML page (the html module renders answers and reports)."""
+    from lms_cli.render import html
+
+    return html.render(summary)
 
 
 def split_stop(statement: str) -> tuple[str, str]:

@@ -301,3 +301,14 @@ def test_search_markdown_and_misses(invoke: Invoke, fixture_args: list[str]) -> 
     filtered = invoke("search", "liver", "--min-rank", "rct", *fixture_args)
     assert filtered.exit_code == ExitCode.NO_RESULTS
     assert filtered.stderr.startswith("Error: no claims left for 'liver': --min-rank rct removed the last 1 claim\n")
+
+
+def test_ask_and_search_write_an_html_page(invoke: Invoke, fixture_args: list[str]) -> None:
+    page = invoke("ask", "first-line", "--format", "html", *fixture_args)
+    assert page.exit_code == 0, page.stderr
+    assert page.stdout.startswith("<!DOCTYPE html>") and page.stdout.rstrip().endswith("</html>")
+    assert 'http-equiv="Content-Security-Policy"' in page.stdout
+    found = invoke("search", "trabectedin", "--format", "html", *fixture_args)
+    assert found.exit_code == 0 and found.stdout.startswith("<!DOCTYPE html>")
+    plain = invoke("topics", "--format", "html", *fixture_args)
+    assert plain.exit_code == ExitCode.USAGE and "'html' is not one of" in plain.stderr

@@ -369,3 +369,18 @@ def test_spec_that_is_not_a_regular_file_or_not_text(invoke: Invoke, fixture_arg
     result = invoke("report", str(surrogate), *fixture_args)
     assert result.exit_code == ExitCode.INVALID_EVIDENCE
     assert f"{surrogate}:1:8: field 'title' holds a lone surrogate U+D800" in result.stderr
+
+
+def test_report_html_from_the_option_or_the_suffix(invoke: Invoke, fixture_args: list[str], tmp_path: Path) -> None:
+    spec = str(DATA / "report.yaml")
+    out = tmp_path / "board.html"
+    result = invoke("report", spec, "-o", str(out), *fixture_args)
+    assert result.exit_code == 0, result.stderr
+    html = out.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and "<svg" in html
+    assert invoke("report", spec, "--format", "html", *fixture_args).stdout == html
+    as_json = tmp_path / "r.json"
+    assert invoke("report", spec, "-o", str(as_json), *fixture_args).exit_code == 0
+    assert as_json.read_text(encoding="utf-8").startswith("{")
+    refused = invoke("report", spec, "--format", "html", "--citations", "pandoc", *fixture_args)
+    assert refused.exit_code == ExitCode.USAGE and "needs Markdown output, not --format html" in refused.stderr

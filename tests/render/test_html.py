@@ -31,8 +31,8 @@ from lms_cli.render import html as render_html
 from lms_cli.report import Report, compose_report, parse_spec
 from lms_cli.select import select
 from tests.conftest import BASE, DATA
-from tests.html_dom import Element, Page, citations_resolve, external_urls, parse
-from tests.test_hostile_output import ATTACKS, HOSTILE, base_with
+from tests.render.html_dom import Element, Page, citations_resolve, external_urls, parse
+from tests.render.test_hostile_output import ATTACKS, HOSTILE, base_with
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 

@@ -35,7 +35,7 @@ from lms_cli.render import html as render_html
 from lms_cli.report import compose_report, parse_spec
 from lms_cli.select import select
 from tests.conftest import BASE, DATA
-from tests.html_dom import citations_resolve, external_urls, parse
+from tests.render.html_dom import citations_resolve, external_urls, parse
 
 SHOT_TOPIC = "first-line"
 CANARY_HOST = "canary.invalid"
