@@ -39,6 +39,8 @@ class Renderer(Protocol):
     def topics(self, rows: list[TopicRow]) -> Any: ...
     def detail(self, d: Detail) -> Any: ...
     def verify(self, results: Sequence[Result]) -> Any: ...
+    def trials(self, result: Trials) -> Any: ...
+    def with_trials(self, summary: Summary, result: Trials, citations: CitationStyle = ...) -> Any: ...
 
 
 def pick(fmt: Format) -> Renderer:
@@ -106,3 +108,7 @@ def hidden_note(hidden: tuple[Hidden, ...]) -> str | None:
 
 
 LEGEND = RANK_LEGEND
+
+
+if TYPE_CHECKING:  # the trials functions of Renderer (lms trials, ask --trials)
+    from lms_cli.refs.trials import Trials
