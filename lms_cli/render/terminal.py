@@ -162,25 +162,23 @@ def _trials_table(result: Trials, shown: int | None = None) -> RenderableType:
 
     from lms_cli.refs.trials import phase_label, status_label
 
-    table = Table(box=None, header_style="bold", show_lines=False)
+    # The title gets most of the width, with the sponsor and countries under it (dim).
+    table = Table(box=None, header_style="bold", expand=True)
     table.add_column("Trial", no_wrap=True)
-    table.add_column("Title")
+    table.add_column("Title", ratio=1, overflow="fold")
     table.add_column("Phase", no_wrap=True)
-    table.add_column("Status")
+    table.add_column("Status", min_width=10)
     table.add_column("Updated", no_wrap=True)
-    if shown is None:
-        table.add_column("Sponsor")
-        table.add_column("Countries")
     for row in result.rows[:shown]:
         s = row.study
         nct = Text(s.nct, style=f"link {s.url}")
         if row.cited:
             nct.append(" *", style="bold")
-        cells = [nct, Text(clean(s.title)), Text(phase_label(s.phases)), Text(status_label(s.status))]
-        cells.append(Text(s.last_update or ""))
-        if shown is None:
-            cells += [Text(clean(s.sponsor or "")), Text(clean(", ".join(s.countries)))]
-        table.add_row(*cells)
+        title = Text(clean(s.title))
+        where = "; ".join(x for x in (clean(s.sponsor or ""), clean(", ".join(s.countries))) if x)
+        if shown is None and where:
+            title.append("\n" + where, style="dim")
+        table.add_row(nct, title, Text(phase_label(s.phases)), Text(status_label(s.status)), Text(s.last_update or ""))
     return table
 
 

@@ -204,7 +204,7 @@ def test_missing_optional_modules_are_fine(http: HTTPServer) -> None:
         ({"totalCount": 3}, "'studies' is missing or not a list"),
         ({"studies": {}}, "'studies' is missing or not a list"),
         (page([study("NCT01000001")], "tok") | {"nextPageToken": 7}, "nextPageToken is not text"),
-        (page(["NCT01000001"]), "studies[0] is not an object"),
+        ({"studies": ["NCT01000001"]}, "studies[0] is not an object"),
         (page([{"hasResults": False}]), "studies[0].protocolSection is missing or not an object"),
         (
             page([study("NCT01000001"), study("12345")]),
