@@ -106,8 +106,12 @@ def find_trials(
         with Http(config) as http:
             fetched = ctgov.search(http, search)
     except Failure as exc:
-        hint = "run without --offline to ask the registry" if offline else "check the network (or LMS_CTGOV_URL)"
-        raise ServiceError(exc.detail, hint + "; --offline answers from the cache") from None
+        hint = (
+            "run without --offline"
+            if offline
+            else "check the network (or LMS_CTGOV_URL); --offline answers from the cache"
+        )
+        raise ServiceError(exc.detail, hint) from None
     kept = refs.keep(fetched.studies, wanted_phase, country)
     query = refs.TrialsQuery(
         topic=topic.slug if topic else None,
@@ -125,7 +129,7 @@ def find_trials(
         query=query,
         rows=refs.rows(kept, refs.topic_ncts(base, topic)),
         fetched_at=dt.datetime.fromtimestamp(fetched.fetched_at, dt.UTC),
-        offline=offline,
+        from_cache=fetched.from_cache > 0,
         more=fetched.more,
         complete=fetched.complete,
     )

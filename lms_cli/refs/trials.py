@@ -89,7 +89,7 @@ class Trials:
     query: TrialsQuery
     rows: tuple[TrialRow, ...]
     fetched_at: dt.datetime  # when the registry sent the data (for cached pages: when they were saved)
-    offline: bool = False
+    from_cache: bool = False  # some pages came from the cache (their fetch time is shown)
     more: bool = False  # the registry had more than --limit studies
     complete: bool = True  # offline: False when later pages were not cached
 
@@ -128,7 +128,7 @@ def fetched_text(when: dt.datetime) -> str:
 
 def disclaimer(trials: Trials) -> str:
     """The closing line of a trials listing: what it is, when it was fetched, whom to ask."""
-    cached = " (from the cache)" if trials.offline else ""
+    cached = " (from the cache)" if trials.from_cache else ""
     return (
         f"Registry listing from ClinicalTrials.gov, fetched {fetched_text(trials.fetched_at)}{cached}; "
         "not medical advice: discuss any trial with the treating team."
@@ -144,7 +144,7 @@ def describe_query(q: TrialsQuery) -> str:
         parts.append(f"intervention {q.intervention}")
     parts.append("status " + (", ".join(status_label(s) for s in q.statuses) if q.statuses else "any"))
     if q.phase:
-        parts.append(f"phase {phase_label((q.phase,))}")
+        parts.append(phase_label((q.phase,)))
     if q.country:
         parts.append(f"country {q.country}")
     return "ClinicalTrials.gov search: " + "; ".join(parts) + ". Newest update first."

@@ -205,7 +205,7 @@ def trials_dict(result: Trials) -> dict[str, Any]:
             "limit": q.limit,
         },
         "fetched_at": result.fetched_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "from_cache": result.offline,
+        "from_cache": result.from_cache,
         "more": result.more,
         "complete": result.complete,
         "studies": [

@@ -242,7 +242,7 @@ def trials_section(result: Trials, level: int = 2) -> list[str]:
         "#" * level + " Open trials",
         "",
         f"Trials on ClinicalTrials.gov for this question ({escape(wanted)}), newest update first; "
-        f"fetched {fetched_text(result.fetched_at)}{' from the cache' if result.offline else ''}. "
+        f"fetched {fetched_text(result.fetched_at)}{' from the cache' if result.from_cache else ''}. "
         "Discuss any trial with the treating team.",
         "",
     ]

@@ -209,7 +209,7 @@ def with_trials(summary: Summary, result: Trials, citations: CitationStyle = Cit
     answer = render(summary, citations)
     assert isinstance(answer, Group)
     *body, closing = answer.renderables
-    cached = " from the cache" if result.offline else ""
+    cached = " from the cache" if result.from_cache else ""
     section: list[RenderableType] = [_heading("Open trials")]
     fetched = f"ClinicalTrials.gov, fetched {fetched_text(result.fetched_at)}{cached}."
     section.append(Text(fetched + " Discuss any trial with the treating team."))
