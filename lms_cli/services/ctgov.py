@@ -37,7 +37,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lms_cli.services.cache import Cache
@@ -56,8 +56,6 @@ STATUSES: dict[str, tuple[str, ...] | None] = {
     "active": ("ACTIVE_NOT_RECRUITING",),
     "all": None,
 }
-#: Most studies one search returns (--limit's cap): five pages of 100.
-MAX_LIMIT = 500
 CACHE_SERVICE = "ctgov"
 _NCT = re.compile(r"^NCT\d{8}$")
 
@@ -115,7 +113,7 @@ class Fetched:
     more: bool  # the registry had more studies than --limit
     pages: int  # pages read (from the network or the cache)
     complete: bool = True  # offline: False when a later page was not cached
-    from_cache: int = field(default=0)  # pages answered from the cache
+    from_cache: int = 0  # pages answered from the cache
 
 
 # --- the parser: shape checks on every field used --------------------------------------------

@@ -232,6 +232,20 @@ def test_online_pages_are_followed_and_filters_passed_through(
     assert len(data["studies"]) == 3 and data["from_cache"] is False
 
 
+def test_a_fresh_cached_page_is_used_online_and_said(invoke: Invoke, http: HTTPServer, args: list[str]) -> None:
+    http.expect_request(PATH).respond_with_json(page(STUDIES))
+    first = invoke("trials", "later-line", "--format", "json", *args, env=env(http))
+    again = invoke("trials", "later-line", "--format", "json", *args, env=env(http))
+    assert (first.exit_code, again.exit_code) == (0, 0)
+    assert len(http.log) == 1  # the second run asked nobody
+    assert json.loads(first.stdout)["from_cache"] is False
+    data = json.loads(again.stdout)
+    assert data["from_cache"] is True and data["fetched_at"] == json.loads(first.stdout)["fetched_at"]
+    assert "(from the cache)" in data["disclaimer"]
+    refreshed = invoke("trials", "later-line", "--refresh", "--format", "json", *args, env=env(http))
+    assert refreshed.exit_code == 0 and len(http.log) == 2
+
+
 def test_phase_and_country_filter_locally(invoke: Invoke, http: HTTPServer, args: list[str]) -> None:
     http.expect_request(PATH).respond_with_json(page(STUDIES))
     result = invoke("trials", "--phase", "1", "--country", "canada", "--format", "json", *args, env=env(http))
