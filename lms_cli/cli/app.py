@@ -36,6 +36,7 @@ from lms_cli.cli.common import (
     max_bytes,
 )
 from lms_cli.cli.report import CitationsOpt, cite, report, resolve_format
+from lms_cli.cli.trials import trials as trials_command
 from lms_cli.model import RANK_HELP, Query, Rank
 from lms_cli.render import Format, pick
 
@@ -105,6 +106,10 @@ def ask(
     population: PopulationOpt = None,
     fmt: AnswerFormatOpt = Format.AUTO,
     citations: CitationsOpt = CitationStyle.NUMBERS,
+    trials: Annotated[
+        bool, typer.Option("--trials", help="Add the open ClinicalTrials.gov trials for the topic (network).")
+    ] = False,
+    offline: Annotated[bool, typer.Option("--offline", help="With --trials: trials from the cache only.")] = False,
     evidence: EvidenceOpt = None,
     no_bundled: NoBundledOpt = False,
     no_cache: NoCacheOpt = False,
@@ -115,7 +120,7 @@ def ask(
     TOPIC is a slug or a question in plain words ("can lms spread to muscle?"); the
     chosen topic is named on stderr. When several topics match closely they are listed
     (exit 2) unless --best is given. Exit 1 when the filters leave no claim, 2 when no
-    topic matches, 3 for invalid evidence.
+    topic matches, 3 for invalid evidence, 4 when --trials cannot reach the registry.
     """
     env = Env.current()
     with boundary(debug, env):
@@ -126,7 +131,21 @@ def ask(
         base = load_base(env, evidence, no_bundled, no_cache, topic=topic.strip())
         query = Query(choose_topic(env, base, topic, best), make_filters(min_rank, since, population))
         summary = compose(query, select(base, query.topic, query.filters))
-        emit_summary(env, resolve_format(env, fmt, citations), summary, citations)
+        out = resolve_format(env, fmt, citations)
+        if trials:  # only now is httpx imported
+            from lms_cli.cli.trials import emit_with_trials, find_trials
+
+            if out is Format.HTML:
+                from lms_cli.errors import UsageError
+
+                raise UsageError("--trials is not drawn in HTML pages yet", "use --format markdown, json or rich")
+            emit_with_trials(env, out, summary, citations, find_trials(env, base, query.topic, offline=offline))
+        else:
+            if offline:
+                from lms_cli.errors import UsageError
+
+                raise UsageError("--offline applies to --trials", "add --trials, or drop --offline")
+            emit_summary(env, out, summary, citations)
 
 
 @app.command()
@@ -250,3 +269,4 @@ app.add_typer(refs_app, name="refs")
 app.command()(updates)
 app.command()(report)
 app.command()(cite)
+app.command(name="trials")(trials_command)

@@ -45,6 +45,9 @@ class Renderer(Protocol):
 
     def updates(self, result: Updates) -> Any: ...
 
+    def trials(self, result: Trials) -> Any: ...
+    def with_trials(self, summary: Summary, result: Trials, citations: CitationStyle = ...) -> Any: ...
+
 
 def pick(fmt: Format) -> Renderer:
     """The renderer of a resolved format (``auto`` is resolved by the CLI, which knows the terminal)."""
@@ -131,3 +134,7 @@ def hidden_note(hidden: tuple[Hidden, ...]) -> str | None:
 
 
 LEGEND = RANK_LEGEND
+
+
+if TYPE_CHECKING:  # the trials functions of Renderer (lms trials, ask --trials)
+    from lms_cli.refs.trials import Trials

@@ -233,3 +233,66 @@ def updates(result: Updates) -> str:
         "summary": {"topics": len(result.topics), "new": result.new},
     }
     return dumps(data)
+
+
+# --- trials (lms trials, ask --trials) ---------------------------------------------------------
+
+if TYPE_CHECKING:
+    from lms_cli.refs.trials import Trials
+
+
+def trials_dict(result: Trials) -> dict[str, Any]:
+    """The registry search and its studies as JSON (a `trials` key of `ask --trials`)."""
+    import datetime as dt
+
+    from lms_cli.refs.trials import disclaimer as trials_disclaimer
+
+    q = result.query
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "query": {
+            "topic": q.topic,
+            "condition": q.condition,
+            "terms": q.terms,
+            "intervention": q.intervention,
+            "status": list(q.statuses) if q.statuses else None,
+            "phase": q.phase,
+            "country": q.country,
+            "limit": q.limit,
+        },
+        "fetched_at": result.fetched_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "from_cache": result.from_cache,
+        "more": result.more,
+        "complete": result.complete,
+        "studies": [
+            {
+                "nct": r.study.nct,
+                "title": r.study.title,
+                "phase": list(r.study.phases),
+                "status": r.study.status,
+                "conditions": list(r.study.conditions),
+                "interventions": list(r.study.interventions),
+                "sponsor": r.study.sponsor,
+                "enrollment": r.study.enrollment,
+                "start": r.study.start,
+                "last_update": r.study.last_update,
+                "countries": list(r.study.countries),
+                "url": r.study.url,
+                "cited": r.cited,
+            }
+            for r in result.rows
+        ],
+        "disclaimer": trials_disclaimer(result),
+    }
+
+
+def trials(result: Trials) -> str:
+    """`lms trials --format json`."""
+    return dumps(trials_dict(result))
+
+
+def with_trials(summary: Summary, result: Trials, citations: CitationStyle = CitationStyle.NUMBERS) -> str:
+    """`lms ask --trials --format json`: the summary object with a `trials` key."""
+    data = summary_dict(summary)
+    data["trials"] = trials_dict(result)
+    return dumps(data)

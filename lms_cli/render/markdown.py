@@ -236,3 +236,98 @@ def updates(result: Updates) -> str:
         lines += [f"Skipped {escape(s.slug)}: {escape(s.reason)}.", ""]
     lines += [summary_line(result), ""]
     return "\n".join(lines)
+
+
+# --- trials (lms trials, ask --trials) ---------------------------------------------------------
+
+if TYPE_CHECKING:
+    from lms_cli.refs.trials import TrialRow, Trials
+
+
+def _trial_facts(row: TrialRow) -> str:
+    from lms_cli.refs.trials import phase_label, status_label
+
+    s = row.study
+    facts = [phase_label(s.phases), status_label(s.status)]
+    if s.enrollment is not None:
+        facts.append(f"{s.enrollment} participants")
+    if s.start:
+        facts.append(f"start {s.start}")
+    if s.last_update:
+        facts.append(f"updated {s.last_update}")
+    return "; ".join(facts)
+
+
+def _trial_link(row: TrialRow) -> str:
+    # NCT ids are checked against NCT\d{8} by the parser: safe inside a link.
+    return f"[{row.study.nct}]({row.study.url})"
+
+
+def trials(result: Trials) -> str:
+    """`lms trials` as Markdown: one numbered item per study, the search and fetch time said."""
+    from lms_cli.refs.trials import describe_query, disclaimer, limit_note, none_found
+
+    q = result.query
+    head = f"Open clinical trials: {q.question}" if q.question else "Open clinical trials for leiomyosarcoma"
+    lines = [f"# {escape(head)}", "", escape(describe_query(q)), ""]
+    if not result.rows:
+        lines += [none_found(result), ""]
+    for i, row in enumerate(result.rows, 1):
+        s = row.study
+        mark = " **Cited by the evidence.**" if row.cited else ""
+        lines.append(f"{i}. {_trial_link(row)}: {escape(s.title)}.{mark}")
+        lines.append(f"   - {escape(_trial_facts(row))}")
+        if s.conditions:
+            lines.append(f"   - Conditions: {escape('; '.join(s.conditions))}")
+        if s.interventions:
+            lines.append(f"   - Interventions: {escape('; '.join(s.interventions))}")
+        if s.sponsor:
+            lines.append(f"   - Sponsor: {escape(s.sponsor)}")
+        if s.countries:
+            lines.append(f"   - Countries: {escape(', '.join(s.countries))}")
+    if result.rows:
+        lines.append("")
+    if note := limit_note(result):
+        lines += [escape(note), ""]
+    lines += ["---", "", f"*{escape(disclaimer(result))}*", ""]
+    return "\n".join(lines)
+
+
+def trials_section(result: Trials, level: int = 2) -> list[str]:
+    """The short "Open trials" section `ask --trials` adds: up to ASK_SHOWN trials, one line each."""
+    from lms_cli.refs.trials import ASK_SHOWN, fetched_text, status_label
+
+    q = result.query
+    wanted = ", ".join(status_label(s) for s in q.statuses) if q.statuses else "any status"
+    lines = [
+        "#" * level + " Open trials",
+        "",
+        f"Trials on ClinicalTrials.gov for this question ({escape(wanted)}), newest update first; "
+        f"fetched {fetched_text(result.fetched_at)}{' from the cache' if result.from_cache else ''}. "
+        "Discuss any trial with the treating team.",
+        "",
+    ]
+    shown = result.rows[:ASK_SHOWN]
+    if not shown:
+        lines.append("No trial on ClinicalTrials.gov matches this question.")
+    for row in shown:
+        mark = " Cited by this answer." if row.cited else ""
+        lines.append(f"- {_trial_link(row)}: {escape(row.study.title)}. {escape(_trial_facts(row))}.{mark}")
+    rest = len(result.rows) - len(shown)
+    if rest > 0 or result.more:
+        more = f"{rest} more" if rest > 0 else "More"
+        topic = f" {q.topic}" if q.topic else ""
+        lines.append(f"- {more}: `lms trials{topic}`.")
+    lines.append("")
+    return lines  # the answer's own closing line follows
+
+
+def with_trials(summary: Summary, result: Trials, citations: CitationStyle = CitationStyle.NUMBERS) -> str:
+    """`ask --trials` in Markdown: the answer with "## Open trials" after the references, before the closing line."""
+    text = render(summary, citations)
+    reviewed = summary.reviewed_through.isoformat() if summary.reviewed_through else None
+    closing = f"---\n\n*{disclaimer(reviewed)}*\n"
+    section = "\n".join(trials_section(result)) + "\n"
+    if text.endswith(closing):
+        return text[: -len(closing)] + section + closing
+    return text + "\n" + section  # pragma: no cover - render always ends with the closing line

@@ -296,3 +296,78 @@ def updates(result: Updates) -> RenderableType:
         parts.append(Text(f"Skipped {s.slug}: {s.reason}.", style="dim"))
     parts.append(Text(summary_line(result)))
     return Group(*parts)
+
+
+# --- trials (lms trials, ask --trials) ---------------------------------------------------------
+
+if TYPE_CHECKING:
+    from lms_cli.refs.trials import Trials
+
+
+def _trials_table(result: Trials, shown: int | None = None) -> RenderableType:
+    from rich.table import Table
+
+    from lms_cli.refs.trials import phase_label, status_label
+
+    # The title gets most of the width, with the sponsor and countries under it (dim).
+    table = Table(box=None, header_style="bold", expand=True)
+    table.add_column("Trial", no_wrap=True)
+    table.add_column("Title", ratio=1, overflow="fold")
+    table.add_column("Phase", no_wrap=True)
+    table.add_column("Status", min_width=10)
+    table.add_column("Updated", no_wrap=True)
+    for row in result.rows[:shown]:
+        s = row.study
+        nct = Text(s.nct, style=f"link {s.url}")
+        if row.cited:
+            nct.append(" *", style="bold")
+        title = Text(clean(s.title))
+        where = "; ".join(x for x in (clean(s.sponsor or ""), clean(", ".join(s.countries))) if x)
+        if shown is None and where:
+            title.append("\n" + where, style="dim")
+        table.add_row(nct, title, Text(phase_label(s.phases)), Text(status_label(s.status)), Text(s.last_update or ""))
+    return table
+
+
+def trials(result: Trials) -> RenderableType:
+    """`lms trials` on a terminal: a table (NCT ids link to the record), then the search and the note."""
+    from lms_cli.refs.trials import describe_query, disclaimer, limit_note, none_found
+
+    q = result.query
+    head = f"Open clinical trials: {q.question}" if q.question else "Open clinical trials for leiomyosarcoma"
+    parts: list[RenderableType] = [Text(clean(head), style="bold underline"), Text(describe_query(q), style="dim")]
+    parts.append(Text())
+    if result.rows:
+        parts.append(_trials_table(result))
+        if any(r.cited for r in result.rows):
+            parts.append(Text("* cited by the evidence", style="dim"))
+    else:
+        parts.append(Text(none_found(result)))
+    if note := limit_note(result):
+        parts.append(Text(note))
+    parts += [Text(), Text(disclaimer(result), style="italic")]
+    return Group(*parts)
+
+
+def with_trials(summary: Summary, result: Trials, citations: CitationStyle = CitationStyle.NUMBERS) -> RenderableType:
+    """`ask --trials` on a terminal: the answer, then "Open trials" before the closing line."""
+    from lms_cli.refs.trials import ASK_SHOWN, fetched_text
+
+    answer = render(summary, citations)
+    assert isinstance(answer, Group)
+    *body, closing = answer.renderables
+    cached = " from the cache" if result.from_cache else ""
+    section: list[RenderableType] = [_heading("Open trials")]
+    fetched = f"ClinicalTrials.gov, fetched {fetched_text(result.fetched_at)}{cached}."
+    section.append(Text(fetched + " Discuss any trial with the treating team."))
+    if result.rows:
+        section.append(_trials_table(result, ASK_SHOWN))
+        rest = len(result.rows) - ASK_SHOWN
+        if rest > 0 or result.more:
+            topic = f" {result.query.topic}" if result.query.topic else ""
+            section.append(Text(f"More: lms trials{topic}", style="dim"))
+        if any(r.cited for r in result.rows[:ASK_SHOWN]):
+            section.append(Text("* cited by this answer", style="dim"))
+    else:
+        section.append(Text("No trial on ClinicalTrials.gov matches this question."))
+    return Group(*body, *section, Text(), closing)

@@ -23,10 +23,12 @@ from lms_cli.services.cache import Cache
 EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 CROSSREF_URL = "https://api.crossref.org/"
 IDCONV_URL = "https://pmc.ncbi.nlm.nih.gov/tools/idconv/api/v1/articles/"
+CTGOV_URL = "https://clinicaltrials.gov/"  # /api/v2/studies is appended
 
 PUBMED = "PubMed"
 CROSSREF = "Crossref"
 IDCONV = "PMC ID converter"
+CTGOV = "ClinicalTrials.gov"
 
 DAY = 24 * 3600.0
 
@@ -56,6 +58,11 @@ class Config:
     crossref_rate: float | None = None  # requests/s; None: 5, or 10 with an email (the polite pool)
     get_max_ids: int = 200  # ESummary GET up to this many ids, POST above
     post_batch: int = 500
+    ctgov_url: str = CTGOV_URL
+    # The registry's documentation asks for about 50 requests a minute per address.
+    ctgov_rate: float = 50 / 60
+    ctgov_page_size: int = 100  # studies per page (the API takes up to 1000; full records are large)
+    ttl_trials: float = 1 * DAY  # recruitment status changes: a registry page is kept for a day
 
     @property
     def pace_ncbi(self) -> float:
@@ -135,6 +142,7 @@ class Http:
         self.cache = Cache(c.cache_dir, c.ttl, c.ttl_missing, self.wall)
         ncbi = Pacer(c.pace_ncbi, self.clock, self.sleep)  # one NCBI budget for every E-utility and idconv
         self.pacers = {PUBMED: ncbi, IDCONV: ncbi, CROSSREF: Pacer(c.pace_crossref, self.clock, self.sleep)}
+        self.pacers[CTGOV] = Pacer(c.ctgov_rate, self.clock, self.sleep)
         self._http: httpx.Client | None = None
         self.down: dict[str, str] = {}  # a service that failed after retries is not asked again
 
