@@ -234,6 +234,7 @@ def entries(refs: Sequence[NumberedReference]) -> dict[int, Entry]:
 
 
 def citations(numbers: tuple[int, ...], refs: dict[int, Entry]) -> str:
+    """Citation numbers as links to their references, each with its tooltip."""
     return '<span class="cites">[' + ", ".join(refs[n].cite for n in numbers) + "]</span>"
 
 

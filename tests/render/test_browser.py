@@ -106,6 +106,8 @@ class Trap:
             lines = list(self.seen)
         out = []
         for line in lines:
+            if not line:  # a connection opened and closed without a request (a preconnect) asked for nothing
+                continue
             m = re.match(r"CONNECT ([^:\s]+)|[A-Z]+ https?://([^/:\s]+)", line)
             out.append((m[1] or m[2]) if m else line)
         return out
