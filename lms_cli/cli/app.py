@@ -17,6 +17,7 @@ import typer
 from lms_cli import __version__
 from lms_cli.cite import CitationStyle
 from lms_cli.cli.common import (
+    OPTIONS,
     AnswerFormatOpt,
     DebugOpt,
     Env,
@@ -73,8 +74,10 @@ def _main(
     version: Annotated[
         bool, typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
+    no_pager: Annotated[bool, typer.Option("--no-pager", help="Never page output taller than the terminal.")] = False,
 ) -> None:
     """lms: evidence summaries for leiomyosarcoma."""
+    OPTIONS.no_pager = no_pager
 
 
 # --- commands -------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ place that turns LmsError into "Error: ..." on stderr and a documented exit code
 from __future__ import annotations
 
 import os
+import shlex
+import shutil
 import sys
 import traceback
 from collections.abc import Iterator
@@ -37,6 +39,16 @@ class PopulationChoice(StrEnum):
 
 
 @dataclass
+class _Options:
+    """Options given before the command (`lms --no-pager ask ...`), set anew by every invocation."""
+
+    no_pager: bool = False
+
+
+OPTIONS = _Options()
+
+
+@dataclass
 class Env:
     """Where output goes and what the environment says; tests may build their own."""
 
@@ -46,7 +58,11 @@ class Env:
 
     @classmethod
     def current(cls) -> Env:
-        return cls(sys.stdout, sys.stderr, dict(os.environ))
+        """This process's streams and environment (`lms --no-pager` counts as LMS_NO_PAGER=1)."""
+        environ = dict(os.environ)
+        if OPTIONS.no_pager:
+            environ["LMS_NO_PAGER"] = "1"
+        return cls(sys.stdout, sys.stderr, environ)
 
     @property
     def stdout_is_terminal(self) -> bool:
@@ -65,9 +81,42 @@ class Env:
         self.stdout.flush()
 
     def print_rich(self, renderable: Any) -> None:
+        """Draw on the terminal; taller than the screen, through a pager as git and gh do.
+
+        The pager is $LMS_PAGER, else $PAGER, else `less -FRX` (colour kept, quits when the
+        text fits); `lms --no-pager` or an empty LMS_PAGER turns it off.
+        """
         from lms_cli.render import terminal
 
-        terminal.print_to(self.stdout, renderable)
+        pager = self.pager()
+        if pager is None:
+            terminal.print_to(self.stdout, renderable)
+            return
+        size = shutil.get_terminal_size()
+        text = terminal.draw(renderable, size.columns)
+        if text.count("\n") < size.lines or not self._page(pager, text):
+            self.write(text)
+
+    def pager(self) -> list[str] | None:
+        """The pager command to use, or None (not a terminal, or paging turned off)."""
+        if not self.stdout_is_terminal or self.environ.get("LMS_NO_PAGER"):
+            return None
+        raw = self.environ.get("LMS_PAGER", self.environ.get("PAGER", "less -FRX"))
+        try:
+            return shlex.split(raw) or None
+        except ValueError:
+            return None
+
+    def _page(self, command: list[str], text: str) -> bool:
+        """Run the pager on ``text``; False when it cannot start (the caller prints instead)."""
+        import subprocess
+
+        env = {**self.environ, "LESSCHARSET": self.environ.get("LESSCHARSET", "utf-8")}
+        try:
+            subprocess.run(command, input=text.encode("utf-8", "replace"), check=False, env=env)
+        except OSError:
+            return False
+        return True
 
     def emit(self, output: Any) -> None:
         """Write what a renderer returned: text as it is, a Rich renderable through Rich."""

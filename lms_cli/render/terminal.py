@@ -43,6 +43,17 @@ def print_to(stream: TextIO, renderable: RenderableType) -> None:
     Console(file=stream, highlight=False).print(renderable)
 
 
+def draw(renderable: RenderableType, width: int) -> str:
+    """The renderable as a terminal would show it (colour codes kept, unless NO_COLOR), for a pager."""
+    import io
+
+    from rich.console import Console
+
+    out = io.StringIO()
+    Console(file=out, width=width, force_terminal=True, highlight=False).print(renderable)
+    return out.getvalue()
+
+
 def badge(rank: Rank) -> Text:
     """A rank as one coloured word (one word, so wrapping never splits it)."""
     return Text(rank.value, style=RANK_STYLE[rank])
