@@ -122,9 +122,9 @@ def progress_bar(env: Env, total: int, what: str) -> Iterator[Callable[[int], No
         yield lambda n: bar.advance(task, n)
 
 
-def email_warning(env: Env, config: Config, requests: int) -> None:
-    """The LMS_EMAIL hint, when requests were made without a contact address."""
-    if requests and not config.email:
+def email_warning(env: Env, config: Config) -> None:
+    """The LMS_EMAIL hint, before any work, when the services will be asked without a contact address."""
+    if not config.offline and not config.email:
         env.warn(
             "Warning: LMS_EMAIL is not set; NCBI and Crossref ask for a contact address "
             "(export LMS_EMAIL=you@example.org)."
@@ -161,11 +161,11 @@ def verify(
 
         base = load_base(env, evidence, no_bundled, no_cache)
         config = service_config(env, offline, refresh)
+        email_warning(env, config)
         with Client(config) as client, progress_bar(env, len(base.references), "Checking references") as advance:
             lookups = client.lookup_references(base.references, advance)
         results = [refs.check(r, lookups[r.id]) for r in base.references]
         env.emit(pick(env.resolve(fmt)).verify(results))
-        email_warning(env, config, client.requests)
         missing = [r.reference.id for r in results if r.status is refs.Status.UNCHECKED and not r.unreachable]
         if missing:
             env.warn(
@@ -189,9 +189,9 @@ def _works(config: Config, ids: Sequence[str], env: Env) -> list[Work]:
     from lms_cli.services.records import LookupState, parse_identifier
 
     parsed = [parse_identifier(i) for i in ids]
+    email_warning(env, config)
     with Client(config) as client:
         lookups: list[Lookup] = client.works(parsed)
-    email_warning(env, config, client.requests)
     shown = [f"{kind.value} {value}" for kind, value in parsed]
     failed = [(s, lk) for s, lk in zip(shown, lookups, strict=True) if lk.state is LookupState.FAILED]
     if failed:

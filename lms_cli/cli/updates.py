@@ -105,6 +105,7 @@ def run(
     if slugs and not plans:
         raise UsageError("; ".join(f"{s.slug}: {s.reason}" for s in skipped), "add a `pubmed:` query to the topic")
     config = service_config(env, offline, refresh)
+    email_warning(env, config)
     searches: dict[str, pubmed.Search | None] = {}
     with Client(config) as client:
         try:
@@ -132,7 +133,6 @@ def run(
     missing_topics = [p.topic.slug for p in plans if searches[p.topic.slug] is None]
     if result.topics or not missing_topics:  # offline with nothing cached: no empty report
         env.emit(pick(env.resolve(fmt)).updates(result))
-    email_warning(env, config, client.requests)
     for t in result.topics:
         if t.found > t.listed:
             env.warn(

@@ -182,8 +182,9 @@ def test_unreachable_exit_4(invoke: Invoke) -> None:
     assert result.exit_code == 4
     assert result.stdout == ""
     lines = result.stderr.splitlines()
-    assert lines[0].startswith(f"Error: PubMed could not be reached at {url}esearch.fcgi: ")
-    assert lines[1:] == ["Hint: check the network (or LMS_EUTILS_URL); --offline answers from the cache"]
+    assert lines[0].startswith("Warning: LMS_EMAIL is not set")  # said before any work
+    assert lines[1].startswith(f"Error: PubMed could not be reached at {url}esearch.fcgi: ")
+    assert lines[2:] == ["Hint: check the network (or LMS_EUTILS_URL); --offline answers from the cache"]
 
 
 def test_429_then_success(invoke: Invoke, http: HTTPServer) -> None:
