@@ -174,7 +174,8 @@ def verify(
             )
         failed = [r for r in results if r.unreachable]
         if failed:
-            reasons = list(dict.fromkeys(r.detail or r.source for r in failed))
+            # once per service, with the URL actually tried
+            reasons = list(client.failures.values()) or list(dict.fromkeys(r.detail or r.source for r in failed))
             raise ServiceError(
                 f"{plural(len(failed), 'reference')} could not be checked: " + "; ".join(reasons),
                 "check the network (or LMS_EUTILS_URL / LMS_CROSSREF_URL); --offline answers from the cache",

@@ -185,8 +185,8 @@ class Http:
         data: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         """One call with pacing and retries; a 429/5xx/transport failure after retries raises Failure."""
-        if service in self.down:
-            raise Failure(self.down[service])
+        if service in self.down:  # asked once, failed: not asked again (its row says so, not another URL)
+            raise Failure(f"not asked: {service} failed earlier in this run")
         c = self.config
         attempt = 0
         while True:

@@ -164,7 +164,7 @@ def test_persistent_5xx_fails_after_retries_and_the_service_is_not_asked_again(h
         second = client.esummary(["24618336"])["24618336"]
     assert first.state is LookupState.FAILED
     assert first.detail == f"PubMed failed at {http.url_for('/esummary.fcgi')}: HTTP 502 (after 3 attempts)"
-    assert second.detail == first.detail
+    assert second.detail == "not asked: PubMed failed earlier in this run"  # not another request's URL
     assert len(http.log) == 3
     assert client.failures == {"PubMed": first.detail}
 
