@@ -106,6 +106,29 @@ def reference_lines(
     return lines
 
 
+def _yaml_text(text: str) -> str:
+    # pandoc reads metadata values as Markdown: escaped as in the body, then a YAML single-quoted
+    # scalar, which keeps backslashes as they are (so other Markdown readers see the same escapes)
+    return "'" + escape(clean(text)).replace("'", "''") + "'"
+
+
+def metadata(fields: list[tuple[str, str | tuple[str, ...] | None]]) -> list[str]:
+    """A pandoc metadata block (title, date, ...) for `pandoc -s`; at the end, so the text starts as before.
+
+    Pandoc reads a YAML block anywhere in the document; ``...`` closes it, so other
+    Markdown readers show a short paragraph instead of a heading.
+    """
+    lines = ["---"]
+    for name, value in fields:
+        if isinstance(value, tuple):
+            if value:
+                lines.append(f"{name}:")
+                lines.extend(f"- {_yaml_text(v)}" for v in value)
+        elif value:
+            lines.append(f"{name}: {_yaml_text(value)}")
+    return [*lines, "...", ""]
+
+
 def render(summary: Summary, citations: CitationStyle = CitationStyle.NUMBERS) -> str:
     """The whole summary as a Markdown document ending in a newline."""
     mark = marker(summary.references, citations)
@@ -120,6 +143,7 @@ def render(summary: Summary, citations: CitationStyle = CitationStyle.NUMBERS) -
     lines.extend(reference_lines(summary.references, style=citations))
     reviewed = summary.reviewed_through.isoformat() if summary.reviewed_through else None
     lines += ["---", "", f"*{disclaimer(reviewed)}*", ""]
+    lines += metadata([("title", summary.topic.question), ("date", reviewed)])
     return "\n".join(lines)
 
 
@@ -328,6 +352,7 @@ def with_trials(summary: Summary, result: Trials, citations: CitationStyle = Cit
     reviewed = summary.reviewed_through.isoformat() if summary.reviewed_through else None
     closing = f"---\n\n*{disclaimer(reviewed)}*\n"
     section = "\n".join(trials_section(result)) + "\n"
-    if text.endswith(closing):
-        return text[: -len(closing)] + section + closing
-    return text + "\n" + section  # pragma: no cover - render always ends with the closing line
+    head, found, metadata_block = text.rpartition(closing)
+    if found:
+        return head + section + closing + metadata_block
+    return text + "\n" + section  # pragma: no cover - render always holds the closing line

@@ -103,6 +103,10 @@ def markdown(report: Report, citations: CitationStyle = CitationStyle.NUMBERS) -
         lines += [f"## {REFERENCES}", "", "No sources are cited.", ""]
     reviewed = report.reviewed_through.isoformat() if report.reviewed_through else None
     lines += ["---", "", f"*{disclaimer(reviewed)}*", ""]
+    lines += md.metadata(
+        [("title", report.title), ("subtitle", report.subtitle), ("author", report.author),
+         ("date", report.date.isoformat())]
+    )
     return "\n".join(lines)
 
 

@@ -384,3 +384,29 @@ def test_report_html_from_the_option_or_the_suffix(invoke: Invoke, fixture_args:
     assert as_json.read_text(encoding="utf-8").startswith("{")
     refused = invoke("report", spec, "--format", "html", "--citations", "pandoc", *fixture_args)
     assert refused.exit_code == ExitCode.USAGE and "needs Markdown output, not --format html" in refused.stderr
+
+
+@pytest.mark.parametrize("citations", ["numbers", "pandoc"])
+def test_pandoc_standalone_documents_are_titled_without_warnings(
+    invoke: Invoke, fixture_args: list[str], citations: str
+) -> None:
+    documents = {
+        "ask": invoke("ask", "first-line", "--citations", citations, *fixture_args).stdout,
+        "report": invoke("report", str(DATA / "report.yaml"), "--citations", citations, *fixture_args).stdout,
+    }
+    for name, markdown in documents.items():
+        done = subprocess.run(
+            [pandoc(), "-s", "-t", "html"], input=markdown, capture_output=True, text=True, timeout=60, check=False
+        )
+        assert done.returncode == 0 and done.stderr == "", (name, done.stderr)
+        assert re.search(r"<title>\S[^<]*</title>", done.stdout), name
+    report_html = subprocess.run(
+        [pandoc(), "-s", "-t", "html"],
+        input=documents["report"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    assert '<p class="subtitle">A small report for the golden-file tests</p>' in report_html
+    assert '<p class="author">A. Writer</p>' in report_html and '<p class="date">2026-03-01</p>' in report_html

@@ -370,8 +370,9 @@ def test_ask_trials_markdown_puts_open_trials_before_the_closing_line(
     plain = invoke("ask", "later-line", "--format", "markdown", *args)
     result = invoke("ask", "later-line", "--trials", "--offline", "--format", "markdown", *args, env=env(http))
     assert (result.exit_code, result.stderr) == (0, "")
-    head = plain.stdout.removesuffix("---\n\n*Summary of published evidence, not medical advice.*\n")
-    assert result.stdout == head + ASK_MD_TAIL
+    head, closing, metadata = plain.stdout.rpartition("---\n\n*Summary of published evidence, not medical advice.*\n")
+    assert closing and metadata.startswith("\n---\ntitle: ")  # the pandoc metadata stays last
+    assert result.stdout == head + ASK_MD_TAIL + metadata
 
 
 def test_ask_trials_json_has_a_trials_key_only_when_asked(
