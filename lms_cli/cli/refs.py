@@ -85,7 +85,7 @@ def service_config(env: Env, offline: bool, refresh: bool = False) -> Config:
         except ValueError:
             host = None
         if not url.startswith(("http://", "https://")) or not host:
-            raise UsageError(f"{name} must be an http:// or https:// URL, not {url!r}")
+            raise UsageError(f"{name} must be an http:// or https:// URL, not {http.redact(url)!r}")
         urls[name] = url
     return Config(
         eutils_url=urls["LMS_EUTILS_URL"],

@@ -39,7 +39,7 @@ class Cache:
             return None
         try:
             data = json.loads(path.read_bytes())
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return None
         if not (
             isinstance(data, dict)
