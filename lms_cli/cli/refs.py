@@ -272,6 +272,9 @@ def add(
                 raise UsageError(f"{entry_id!r} is not a valid id", "use lowercase letters, digits, '-', '_', '.'")
         if to.is_dir():
             raise UsageError(f"--to needs a file, not the directory {to}")
+        from lms_cli.atomic import target
+
+        target(to)  # the write policy, before anything is fetched: exit 5 for a file lms must not write
         base = load_base(env, evidence, no_bundled, no_cache)
         works = _works(service_config(env, offline), ids, env)
         taken = {t.slug for t in base.topics} | {r.id for r in base.references} | {c.id for c in base.claims}
