@@ -6,11 +6,13 @@ place that turns LmsError into "Error: ..." on stderr and a documented exit code
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 import sys
 import traceback
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
-from lms_cli.errors import ExitCode, LmsError
+from lms_cli.errors import ExitCode, LmsError, OutputError
 from lms_cli.model import YEAR_MAX, YEAR_MIN, EvidenceBase, Filters, Population, Rank, Summary
 from lms_cli.render import Format
 
@@ -36,9 +38,21 @@ class PopulationChoice(StrEnum):
 # --- the run environment: streams and terminal facts, injectable for tests ---------------
 
 
+class _Closed(io.TextIOBase):
+    """What stdout is when the process was started with it closed (``lms ... >&-``)."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "it is closed")
+
+
 @dataclass
 class Env:
-    """Where output goes and what the environment says; tests may build their own."""
+    """Where output goes and what the environment says; tests may build their own.
+
+    Output survives its terminal: characters the stream's encoding lacks (cp1252 consoles
+    and redirects) are replaced, never raised; a full or closed stdout is one
+    ``OutputError`` line (exit 5); a reader that went away is a quiet exit 0 (``boundary``).
+    """
 
     stdout: TextIO
     stderr: TextIO
@@ -46,7 +60,45 @@ class Env:
 
     @classmethod
     def current(cls) -> Env:
-        return cls(sys.stdout, sys.stderr, dict(os.environ))
+        for stream, errors in ((sys.stdout, "replace"), (sys.stderr, "backslashreplace")):
+            reconfigure = getattr(stream, "reconfigure", None)
+            if reconfigure is not None:
+                with suppress(ValueError, OSError):  # a stream that refuses keeps its errors
+                    reconfigure(errors=errors)
+        stdout: TextIO = sys.stdout if sys.stdout is not None else _Closed()  # type: ignore[assignment]
+        stderr: TextIO = sys.stderr if sys.stderr is not None else open(os.devnull, "w")  # noqa: SIM115
+        return cls(stdout, stderr, dict(os.environ))
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        try:
+            yield
+        except BrokenPipeError:
+            raise  # the boundary's quiet exit 0
+        except OSError as exc:  # ENOSPC (`> /dev/full`), EIO, a closed stdout
+            _silence_stdout()  # the interpreter's last flush must not fail again
+            raise OutputError(f"cannot write to standard output: {exc.strerror or exc}") from None
+
+    def _encodable(self, text: str) -> str:
+        encoding = getattr(self.stdout, "encoding", None) or "utf-8"
+        try:
+            text.encode(encoding)
+        except UnicodeEncodeError:
+            return text.encode(encoding, "replace").decode(encoding)
+        except LookupError:
+            pass
+        return text
+
+    def write_exact(self, text: str) -> None:
+        """Write with line endings unchanged (RIS needs CRLF on every platform)."""
+        buffer = getattr(self.stdout, "buffer", None)
+        if buffer is None:
+            self.write(text)
+            return
+        with self._writing():
+            self.stdout.flush()
+            buffer.write(text.encode(getattr(self.stdout, "encoding", None) or "utf-8", "replace"))
+            buffer.flush()
 
     @property
     def stdout_is_terminal(self) -> bool:
@@ -59,13 +111,15 @@ class Env:
         return fmt
 
     def write(self, text: str) -> None:
-        self.stdout.write(text)
-        self.stdout.flush()
+        with self._writing():
+            self.stdout.write(self._encodable(text))
+            self.stdout.flush()
 
     def print_rich(self, renderable: Any) -> None:
         from lms_cli.render import terminal
 
-        terminal.print_to(self.stdout, renderable)
+        with self._writing():
+            terminal.print_to(self.stdout, renderable)
 
     def emit(self, output: Any) -> None:
         """Write what a renderer returned: text as it is, a Rich renderable through Rich."""
@@ -105,6 +159,19 @@ def boundary(debug: bool, env: Env | None = None) -> Iterator[None]:
         # The reader went away (`lms ask x | head -1`): stop quietly.
         _silence_stdout()
         raise typer.Exit(int(ExitCode.OK)) from None
+
+
+def guard_standard_streams() -> None:
+    """Give /dev/null the number of a closed stdin, stdout or stderr (``lms ... >&-``).
+
+    Otherwise the next file lms opens (a cache, an output file) would take that number and
+    become "stdout". Python has already set ``sys.stdout`` to None: writes report it closed.
+    """
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            os.open(os.devnull, os.O_RDWR)  # the lowest free number: this one
 
 
 def _silence_stdout() -> None:

@@ -34,11 +34,20 @@ RANK_STYLE: dict[Rank, str] = {
 }
 
 
+#: The narrowest output drawn: COLUMNS=0 printed nothing, COLUMNS=1 one letter a line.
+MIN_WIDTH = 40
+
+
 def print_to(stream: TextIO, renderable: RenderableType) -> None:
-    """Print on a console made now, for this stream (NO_COLOR and the width are honoured)."""
+    """Print on a console made now, for this stream (NO_COLOR and the width are honoured).
+
+    A width under ``MIN_WIDTH`` (COLUMNS=0, a broken terminal) is taken as ``MIN_WIDTH``.
+    """
     from rich.console import Console
 
-    Console(file=stream, highlight=False).print(renderable)
+    console = Console(file=stream, highlight=False)
+    console.width = max(console.width, MIN_WIDTH)
+    console.print(renderable)
 
 
 def badge(rank: Rank) -> Text:
