@@ -238,21 +238,28 @@ def user_dirs(env: Env, evidence: list[Path] | None) -> list[Path]:
     return from_env + list(evidence or [])
 
 
+#: The largest LMS_MAX_FILE_BYTES: an evidence file is read whole into memory, and parsed
+#: YAML takes ~10 times its size; 1 GiB is 50 times the default.
+MAX_FILE_BYTES_LIMIT = 2**30
+
+
 def max_bytes(env: Env) -> int:
     """The evidence file size limit: LMS_MAX_FILE_BYTES, or the default."""
     from lms_cli.errors import UsageError
     from lms_cli.load import MAX_FILE_BYTES
 
-    raw = env.environ.get("LMS_MAX_FILE_BYTES")
+    raw = env.environ.get("LMS_MAX_FILE_BYTES", "").strip()
     if not raw:
         return MAX_FILE_BYTES
-    try:
-        value = int(raw)
-    except ValueError:
-        raise UsageError(f"LMS_MAX_FILE_BYTES must be a whole number of bytes, not {raw!r}") from None
-    if value < 1:
-        raise UsageError(f"LMS_MAX_FILE_BYTES must be positive, not {raw!r}")
-    return value
+    if not raw.lstrip("-").isdecimal() or not raw.isascii():
+        raise UsageError(f"LMS_MAX_FILE_BYTES must be a whole number of bytes, not {raw[:40]!r}")
+    if raw.startswith("-") or not raw.strip("0"):
+        raise UsageError(f"LMS_MAX_FILE_BYTES must be positive, not {raw[:40]!r}")
+    digits = raw.lstrip("0")
+    if len(digits) > len(str(MAX_FILE_BYTES_LIMIT)) or int(digits) > MAX_FILE_BYTES_LIMIT:
+        shown = digits if len(digits) <= 40 else digits[:20] + "..."  # int() of 5,000 digits is refused
+        raise UsageError(f"LMS_MAX_FILE_BYTES must be at most {MAX_FILE_BYTES_LIMIT} (1 GiB), not {shown}")
+    return int(digits)
 
 
 def emit_summary(env: Env, out: Format, summary: Summary, citations: CitationStyle | None = None) -> None:
@@ -285,12 +292,25 @@ def choose_topic(env: Env, base: EvidenceBase, text: str, best: bool = False) ->
     return chosen.slug
 
 
-def cache_root(env: Env) -> Path:
-    """LMS_CACHE_DIR, else the user cache directory (XDG_CACHE_HOME/lms, ~/.cache/lms)."""
+def cache_root(env: Env) -> Path | None:
+    """LMS_CACHE_DIR, else the user cache directory (XDG_CACHE_HOME/lms, ~/.cache/lms).
+
+    Without HOME the passwd entry's home is used; a user with neither gets no cache
+    (None): every load parses, every service answer is asked for again.
+    """
     if explicit := env.environ.get("LMS_CACHE_DIR"):
         return Path(explicit)
-    base = env.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "lms"
+    if xdg := env.environ.get("XDG_CACHE_HOME"):
+        return Path(xdg) / "lms"
+    home = env.environ.get("HOME")
+    if not home:
+        import pwd
+
+        try:
+            home = pwd.getpwuid(os.getuid()).pw_dir
+        except (KeyError, OSError):
+            return None
+    return Path(home) / ".cache" / "lms" if home else None
 
 
 def load_base(
@@ -305,7 +325,8 @@ def load_base(
     from lms_cli import load
 
     roots = load.sources(not no_bundled, user_dirs(env, evidence))
-    cache = None if no_cache else cache_root(env) / "evidence"
+    root = None if no_cache else cache_root(env)
+    cache = root / "evidence" if root is not None else None
     limit = max_bytes(env)
     # Only a slug-shaped TOPIC can name a topic; plain words go straight to the whole base
     # (and without a cache a second load would parse everything again).

@@ -93,7 +93,7 @@ def service_config(env: Env, offline: bool, refresh: bool = False) -> Config:
         idconv_url=urls["LMS_IDCONV_URL"],
         email=e.get("LMS_EMAIL") or None,
         api_key=e.get("NCBI_API_KEY") or None,
-        cache_dir=cache_root(env) / "services",
+        cache_dir=root / "services" if (root := cache_root(env)) is not None else None,
         offline=offline,
         refresh=refresh,
     )
