@@ -14,7 +14,7 @@ from typing import Any
 
 from lms_cli.load.fields import DOI_RE
 from lms_cli.model import Reference
-from lms_cli.text import clean
+from lms_cli.text import clean, json_safe
 
 VANCOUVER_MAX_AUTHORS = 6
 AMA_MAX_AUTHORS = 6  # AMA 11th: all authors up to six, else the first three and "et al"
@@ -312,7 +312,7 @@ def csl_json(refs: Sequence[Reference]) -> str:
     """References as CSL-JSON items (lms's own fields under `custom`)."""
     import json  # only `lms cite` needs it: `lms ask` starts faster without
 
-    return json.dumps([csl_item(r) for r in refs], ensure_ascii=False, indent=2) + "\n"
+    return json_safe(json.dumps([csl_item(r) for r in refs], ensure_ascii=False, indent=2)) + "\n"
 
 
 # --- one entry point for `lms cite` -----------------------------------------------------------
