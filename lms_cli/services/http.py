@@ -355,13 +355,14 @@ class Http:
             except ValueError as exc:  # an encoding we cannot read
                 raise malformed(service, f"{exc} ({shown(url)})") from None
             except (_Late, httpx.TimeoutException) as exc:
+                limit, reached = c.connect_retries, False
                 if isinstance(exc, httpx.ConnectTimeout) and self.clock() < deadline:
                     reason = f"no connection within {c.connect_timeout:g} s"
                 elif isinstance(exc, _Late) or self.clock() >= deadline:
                     reason = f"no full answer within {deadline - begun:.3g} s"
+                    limit = attempt  # a server that trickles will trickle again: not retried
                 else:
                     reason = f"no answer within {c.timeout:g} s"
-                limit, reached = c.connect_retries, False
             except _Refused as exc:
                 reason, limit, reached = str(exc), attempt, False
             except httpx.InvalidURL as exc:

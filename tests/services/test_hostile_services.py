@@ -155,7 +155,7 @@ def test_a_trickling_server_fails_at_the_request_deadline(raw: Callable[[Handler
             time.sleep(0.1)
 
     server = raw(trickle)
-    client = make_client_raw(server, deadline=1.0, timeout=0.5, connect_retries=0)
+    client = make_client_raw(server, deadline=1.0, timeout=0.5)  # not retried: it would trickle again
     with client:
         got = client.esummary(["23354568"])["23354568"]
     assert got.state is LookupState.FAILED
