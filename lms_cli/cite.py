@@ -12,8 +12,9 @@ from collections.abc import Callable, Sequence
 from enum import StrEnum
 from typing import Any
 
+from lms_cli.load.fields import DOI_RE
 from lms_cli.model import Reference
-from lms_cli.text import clean
+from lms_cli.text import clean, json_safe
 
 VANCOUVER_MAX_AUTHORS = 6
 AMA_MAX_AUTHORS = 6  # AMA 11th: all authors up to six, else the first three and "et al"
@@ -172,15 +173,21 @@ def bibtex_title(title: str) -> str:
     return " ".join(_protect(w) if any(c.isupper() for c in w) else w for w in tex(title).split(" "))
 
 
+_AND = re.compile(r"(?i)(?:^|\s)and(?:\s|$)")
+
+
 def bibtex_name(name: str) -> str:
     """An author as BibTeX wants it: 'Surname, Initials' (a name that is not personal, in braces)."""
     parts = split_name(name)
     if "literal" in parts:
         return "{" + tex(parts["literal"]) + "}"
-    out = f"{tex(parts['family'])}, "
+    family = tex(parts["family"])
+    if _AND.search(family):  # "Smith and Jones": braced, or BibTeX reads two authors
+        family = "{" + family + "}"
+    out = f"{family}, "
     if "suffix" in parts:
         out += f"{parts['suffix']}, "
-    return out + parts["given"]
+    return out + tex(parts["given"])
 
 
 def bibtex_entry(ref: Reference) -> str:
@@ -200,11 +207,14 @@ def bibtex_entry(ref: Reference) -> str:
         first, last = page_range(ref.pages)
         fields.append(("pages", tex(f"{first}--{last}" if last else first)))
     if ref.doi:
-        fields.append(("doi", ref.doi))  # verbatim in biblatex: not escaped
+        # Verbatim in biblatex: the loader's DOI_RE keeps `{}"\\` and spaces out; a Reference
+        # built by hand with one gets them escaped.
+        fields.append(("doi", ref.doi if DOI_RE.match(ref.doi) else tex(ref.doi)))
     if ref.pmid:
         fields += [("eprint", ref.pmid), ("eprinttype", "pubmed")]
     if ref.pmcid:
         fields.append(("pmcid", ref.pmcid))
+    fields = [(name, clean(value)) for name, value in fields]  # one line each, no control characters
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
     return f"@article{{{ref.key},\n{body}\n}}\n"
 
@@ -302,7 +312,7 @@ def csl_json(refs: Sequence[Reference]) -> str:
     """References as CSL-JSON items (lms's own fields under `custom`)."""
     import json  # only `lms cite` needs it: `lms ask` starts faster without
 
-    return json.dumps([csl_item(r) for r in refs], ensure_ascii=False, indent=2) + "\n"
+    return json_safe(json.dumps([csl_item(r) for r in refs], ensure_ascii=False, indent=2)) + "\n"
 
 
 # --- one entry point for `lms cite` -----------------------------------------------------------

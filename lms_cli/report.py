@@ -26,6 +26,7 @@ from lms_cli.compose import Numbering, glance, sections
 from lms_cli.errors import EvidenceError, Problem
 from lms_cli.load import yamlsafe
 from lms_cli.load.fields import FieldError, date_field, text_field
+from lms_cli.load.parse import MAX_PROBLEMS
 from lms_cli.model import (
     YEAR_MAX,
     YEAR_MIN,
@@ -52,6 +53,10 @@ class SpecError(EvidenceError):
     def __init__(self, problems: list[Problem], hint: str | None = None) -> None:
         super().__init__(problems, hint)
         count = len(self.problems)
+        if count > MAX_PROBLEMS:  # as evidence files: a screenful, not 10,000 lines
+            last = self.problems[MAX_PROBLEMS - 1]
+            stop = f"stopped after {MAX_PROBLEMS} problems in this spec ({count} in all)"
+            self.problems = [*self.problems[:MAX_PROBLEMS], Problem(last.path, last.line, last.column, stop)]
         head = f"{plural(count, 'problem')} in the report spec"
         self.message = f"{head}:\n" + "\n".join(str(p) for p in self.problems)
         self.args = (self.message,)

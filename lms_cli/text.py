@@ -57,3 +57,14 @@ def clean(text: str) -> str:
     if text.isprintable():  # the common case, checked in C: no control or line-break characters
         return text.strip()
     return " ".join(_CONTROL.sub("", text).split())
+
+
+# Bidirectional controls (U+202A-U+202E, U+2066-U+2069, marks), C1 controls and the line and
+# paragraph separators: valid in JSON, but they reorder or break what a terminal or editor
+# shows. Escaped as \uXXXX; every other character keeps its UTF-8 bytes.
+_JSON_INVISIBLE = re.compile("[\u0080-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def json_safe(text: str) -> str:
+    """JSON text with bidi and C1 control characters escaped (they occur only inside strings)."""
+    return _JSON_INVISIBLE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)

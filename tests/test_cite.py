@@ -332,3 +332,33 @@ def test_control_characters_never_reach_an_export() -> None:
     r = ref(title="Bad \x1b[31mred\x1b[0m title", pmid="1")
     for fmt in ExportFormat:
         assert "\x1b" not in export([r], fmt)
+
+
+def test_a_name_holding_and_stays_one_bibtex_author() -> None:
+    r = ref(authors=("Smith and Jones J", "Alpha A", "Beta Gamma and Delta"), pmid="12")
+    library = parse_string(bibtex_entry(r), append_middleware=[SeparateCoAuthors(), LatexDecodingMiddleware()])
+    authors = library.entries[0].fields_dict["author"].value
+    assert len(authors) == 3, authors
+    assert authors[0].replace("{", "").replace("}", "") == "Smith and Jones, J."
+
+
+def test_every_bibtex_field_is_escaped_and_parses_as_one_entry() -> None:
+    hostile = "x}, title = {pwned} @misc{y,"
+    fields = {"title": hostile, "journal": hostile, "volume": hostile, "issue": hostile, "pages": hostile}
+    r = ref(**fields, authors=(hostile,), pmid="12", doi="10.1000/x}, title = {pwned}, note = {")
+    library = parse_string(bibtex_entry(r), append_middleware=[LatexDecodingMiddleware()])
+    assert library.failed_blocks == []
+    assert len(library.entries) == 1
+    got = library.entries[0].fields_dict
+    bare = hostile.replace("{", "").replace("}", "")
+    assert got["title"].value.replace("{", "").replace("}", "") == bare
+    assert got["journal"].value.replace("{", "").replace("}", "") == bare
+    assert "note" not in got and got["doi"].value.startswith("10.1000/x")
+
+
+def test_ris_fields_cannot_start_a_new_tag() -> None:  # held before issue 13 too: kept so
+    hostile = "x\r\nER  - \r\nTY  - JOUR\r\nTI  - pwned"
+    r = ref(title=hostile, journal=hostile, authors=(hostile,), pmid="12")
+    parsed = rispy.loads(ris_record(r))
+    assert len(parsed) == 1
+    assert "pwned" in parsed[0]["title"] and parsed[0]["title"].startswith("x")

@@ -187,3 +187,34 @@ def test_heading_defaults_to_topic_title_and_review_date_spans_sections() -> Non
     report = build("title: T\nsections:\n  - topic: recurrence\n  - topic: first-line\n    heading: Mine\n")
     assert [s.heading for s in report.sections] == ["Recurrence", "Mine"]
     assert report.reviewed_through == dt.date(2026, 2, 1)
+
+
+def test_spec_problems_are_capped_like_evidence_problems() -> None:
+    text = "title: T\nsections:\n" + "".join(f"  - topic: no-such-{i}\n    colour: red\n" for i in range(5001))
+    with pytest.raises(SpecError) as info:
+        compose_report(spec(text), base(), TODAY)  # 5,001 unknown topics, or 5,001 unknown fields
+    listed = info.value.problems
+    assert len(listed) == load.MAX_PROBLEMS + 1
+    assert listed[-1].message.startswith(f"stopped after {load.MAX_PROBLEMS} problems in this spec (")
+    assert len(info.value.message.splitlines()) == load.MAX_PROBLEMS + 2
+
+
+def test_ten_thousand_sections_render_with_linear_heading_ids() -> None:
+    from lms_cli.render import report as render_report
+
+    class Probes(set[str]):
+        count = 0
+
+        def __contains__(self, item: object) -> bool:
+            Probes.count += 1
+            return super().__contains__(item)
+
+    texts = ["Same heading"] * 10_000 + ["Same heading-3", "Same heading"]
+    ids = render_report.unique_ids(texts, Probes())
+    assert ids[:3] == ["same-heading", "same-heading-1", "same-heading-2"]
+    assert ids[-2:] == ["same-heading-3-1", "same-heading-10000"]
+    assert len(set(ids)) == len(ids)
+    assert Probes.count <= 3 * len(texts)  # was n^2/2: 50 million probes for 10,000 sections
+    text = "title: T\nsections:\n" + "  - topic: first-line\n" * 2000
+    out = render_report.markdown(build(text))
+    assert out.count("](#first-line-therapy") == 2000 and "](#first-line-therapy-1999)" in out  # contents links

@@ -8,6 +8,6 @@ from typing import Any
 
 def main() -> Any:
     """Console-script entry point."""
-    from lms_cli.cli.app import app
+    from lms_cli.cli.app import main as run
 
-    return app()
+    return run()

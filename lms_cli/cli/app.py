@@ -261,6 +261,9 @@ def schema() -> None:
 
 def main() -> Any:
     """Console-script entry point."""
+    from lms_cli.cli.common import guard_standard_streams
+
+    guard_standard_streams()
     return app()
 
 

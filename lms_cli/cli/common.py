@@ -6,13 +6,15 @@ place that turns LmsError into "Error: ..." on stderr and a documented exit code
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 import shlex
 import shutil
 import sys
 import traceback
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
-from lms_cli.errors import ExitCode, LmsError
+from lms_cli.errors import ExitCode, LmsError, OutputError
 from lms_cli.model import YEAR_MAX, YEAR_MIN, EvidenceBase, Filters, Population, Rank, Summary
 from lms_cli.render import Format
 
@@ -38,6 +40,13 @@ class PopulationChoice(StrEnum):
 # --- the run environment: streams and terminal facts, injectable for tests ---------------
 
 
+class _Closed(io.TextIOBase):
+    """What stdout is when the process was started with it closed (``lms ... >&-``)."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "it is closed")
+
+
 @dataclass
 class _Options:
     """Options given before the command (`lms --no-pager ask ...`), set anew by every invocation."""
@@ -50,7 +59,12 @@ OPTIONS = _Options()
 
 @dataclass
 class Env:
-    """Where output goes and what the environment says; tests may build their own."""
+    """Where output goes and what the environment says; tests may build their own.
+
+    Output survives its terminal: characters the stream's encoding lacks (cp1252 consoles
+    and redirects) are replaced, never raised; a full or closed stdout is one
+    ``OutputError`` line (exit 5); a reader that went away is a quiet exit 0 (``boundary``).
+    """
 
     stdout: TextIO
     stderr: TextIO
@@ -58,11 +72,48 @@ class Env:
 
     @classmethod
     def current(cls) -> Env:
-        """This process's streams and environment (`lms --no-pager` counts as LMS_NO_PAGER=1)."""
+        for stream, errors in ((sys.stdout, "replace"), (sys.stderr, "backslashreplace")):
+            reconfigure = getattr(stream, "reconfigure", None)
+            if reconfigure is not None:
+                with suppress(ValueError, OSError):  # a stream that refuses keeps its errors
+                    reconfigure(errors=errors)
+        stdout: TextIO = sys.stdout if sys.stdout is not None else _Closed()  # type: ignore[assignment]
+        stderr: TextIO = sys.stderr if sys.stderr is not None else open(os.devnull, "w")  # noqa: SIM115
         environ = dict(os.environ)
-        if OPTIONS.no_pager:
+        if OPTIONS.no_pager:  # `lms --no-pager` counts as LMS_NO_PAGER=1
             environ["LMS_NO_PAGER"] = "1"
-        return cls(sys.stdout, sys.stderr, environ)
+        return cls(stdout, stderr, environ)
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        try:
+            yield
+        except BrokenPipeError:
+            raise  # the boundary's quiet exit 0
+        except OSError as exc:  # ENOSPC (`> /dev/full`), EIO, a closed stdout
+            _silence_stdout()  # the interpreter's last flush must not fail again
+            raise OutputError(f"cannot write to standard output: {exc.strerror or exc}") from None
+
+    def _encodable(self, text: str) -> str:
+        encoding = getattr(self.stdout, "encoding", None) or "utf-8"
+        try:
+            text.encode(encoding)
+        except UnicodeEncodeError:
+            return text.encode(encoding, "replace").decode(encoding)
+        except LookupError:
+            pass
+        return text
+
+    def write_exact(self, text: str) -> None:
+        """Write with line endings unchanged (RIS needs CRLF on every platform)."""
+        buffer = getattr(self.stdout, "buffer", None)
+        if buffer is None:
+            self.write(text)
+            return
+        with self._writing():
+            self.stdout.flush()
+            buffer.write(text.encode(getattr(self.stdout, "encoding", None) or "utf-8", "replace"))
+            buffer.flush()
 
     @property
     def stdout_is_terminal(self) -> bool:
@@ -77,8 +128,9 @@ class Env:
         return chosen
 
     def write(self, text: str) -> None:
-        self.stdout.write(text)
-        self.stdout.flush()
+        with self._writing():
+            self.stdout.write(self._encodable(text))
+            self.stdout.flush()
 
     def print_rich(self, renderable: Any) -> None:
         """Draw on the terminal; taller than the screen, through a pager as git and gh do.
@@ -90,11 +142,11 @@ class Env:
 
         pager = self.pager()
         if pager is None:
-            terminal.print_to(self.stdout, renderable)
+            with self._writing():
+                terminal.print_to(self.stdout, renderable)
             return
-        size = shutil.get_terminal_size()
-        text = terminal.draw(renderable, size.columns)
-        if text.count("\n") < size.lines or not self._page(pager, text):
+        text = terminal.draw(renderable)
+        if text.count("\n") < shutil.get_terminal_size().lines or not self._page(pager, text):
             self.write(text)
 
     def pager(self) -> list[str] | None:
@@ -156,6 +208,19 @@ def boundary(debug: bool, env: Env | None = None) -> Iterator[None]:
         # The reader went away (`lms ask x | head -1`): stop quietly.
         _silence_stdout()
         raise typer.Exit(int(ExitCode.OK)) from None
+
+
+def guard_standard_streams() -> None:
+    """Give /dev/null the number of a closed stdin, stdout or stderr (``lms ... >&-``).
+
+    Otherwise the next file lms opens (a cache, an output file) would take that number and
+    become "stdout". Python has already set ``sys.stdout`` to None: writes report it closed.
+    """
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            os.open(os.devnull, os.O_RDWR)  # the lowest free number: this one
 
 
 def _silence_stdout() -> None:
@@ -242,21 +307,28 @@ def user_dirs(env: Env, evidence: list[Path] | None) -> list[Path]:
     return from_env + list(evidence or [])
 
 
+#: The largest LMS_MAX_FILE_BYTES: an evidence file is read whole into memory, and parsed
+#: YAML takes ~10 times its size; 1 GiB is 50 times the default.
+MAX_FILE_BYTES_LIMIT = 2**30
+
+
 def max_bytes(env: Env) -> int:
     """The evidence file size limit: LMS_MAX_FILE_BYTES, or the default."""
     from lms_cli.errors import UsageError
     from lms_cli.load import MAX_FILE_BYTES
 
-    raw = env.environ.get("LMS_MAX_FILE_BYTES")
+    raw = env.environ.get("LMS_MAX_FILE_BYTES", "").strip()
     if not raw:
         return MAX_FILE_BYTES
-    try:
-        value = int(raw)
-    except ValueError:
-        raise UsageError(f"LMS_MAX_FILE_BYTES must be a whole number of bytes, not {raw!r}") from None
-    if value < 1:
-        raise UsageError(f"LMS_MAX_FILE_BYTES must be positive, not {raw!r}")
-    return value
+    if not raw.lstrip("-").isdecimal() or not raw.isascii():
+        raise UsageError(f"LMS_MAX_FILE_BYTES must be a whole number of bytes, not {raw[:40]!r}")
+    if raw.startswith("-") or not raw.strip("0"):
+        raise UsageError(f"LMS_MAX_FILE_BYTES must be positive, not {raw[:40]!r}")
+    digits = raw.lstrip("0")
+    if len(digits) > len(str(MAX_FILE_BYTES_LIMIT)) or int(digits) > MAX_FILE_BYTES_LIMIT:
+        shown = digits if len(digits) <= 40 else digits[:20] + "..."  # int() of 5,000 digits is refused
+        raise UsageError(f"LMS_MAX_FILE_BYTES must be at most {MAX_FILE_BYTES_LIMIT} (1 GiB), not {shown}")
+    return int(digits)
 
 
 def emit_summary(env: Env, out: Format, summary: Summary, citations: CitationStyle | None = None) -> None:
@@ -295,12 +367,25 @@ def choose_topic(env: Env, base: EvidenceBase, text: str, best: bool = False) ->
     return chosen.slug
 
 
-def cache_root(env: Env) -> Path:
-    """LMS_CACHE_DIR, else the user cache directory (XDG_CACHE_HOME/lms, ~/.cache/lms)."""
+def cache_root(env: Env) -> Path | None:
+    """LMS_CACHE_DIR, else the user cache directory (XDG_CACHE_HOME/lms, ~/.cache/lms).
+
+    Without HOME the passwd entry's home is used; a user with neither gets no cache
+    (None): every load parses, every service answer is asked for again.
+    """
     if explicit := env.environ.get("LMS_CACHE_DIR"):
         return Path(explicit)
-    base = env.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "lms"
+    if xdg := env.environ.get("XDG_CACHE_HOME"):
+        return Path(xdg) / "lms"
+    home = env.environ.get("HOME")
+    if not home:
+        import pwd
+
+        try:
+            home = pwd.getpwuid(os.getuid()).pw_dir
+        except (KeyError, OSError):
+            return None
+    return Path(home) / ".cache" / "lms" if home else None
 
 
 def load_base(
@@ -315,7 +400,8 @@ def load_base(
     from lms_cli import load
 
     roots = load.sources(not no_bundled, user_dirs(env, evidence))
-    cache = None if no_cache else cache_root(env) / "evidence"
+    root = None if no_cache else cache_root(env)
+    cache = root / "evidence" if root is not None else None
     limit = max_bytes(env)
     # Only a slug-shaped TOPIC can name a topic; plain words go straight to the whole base
     # (and without a cache a second load would parse everything again).

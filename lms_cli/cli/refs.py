@@ -88,7 +88,7 @@ def service_config(env: Env, offline: bool, refresh: bool = False) -> Config:
         except ValueError:
             host = None
         if not url.startswith(("http://", "https://")) or not host:
-            raise UsageError(f"{name} must be an http:// or https:// URL, not {url!r}")
+            raise UsageError(f"{name} must be an http:// or https:// URL, not {http.redact(url)!r}")
         urls[name] = url
     return Config(
         eutils_url=urls["LMS_EUTILS_URL"],
@@ -96,7 +96,7 @@ def service_config(env: Env, offline: bool, refresh: bool = False) -> Config:
         idconv_url=urls["LMS_IDCONV_URL"],
         email=e.get("LMS_EMAIL") or None,
         api_key=e.get("NCBI_API_KEY") or None,
-        cache_dir=cache_root(env) / "services",
+        cache_dir=root / "services" if (root := cache_root(env)) is not None else None,
         offline=offline,
         refresh=refresh,
     )
@@ -316,6 +316,9 @@ def add(
                 raise UsageError(f"{entry_id!r} is not a valid id", "use lowercase letters, digits, '-', '_', '.'")
         if to.is_dir():
             raise UsageError(f"--to needs a file, not the directory {to}")
+        from lms_cli.atomic import target
+
+        target(to)  # the write policy, before anything is fetched: exit 5 for a file lms must not write
         base = load_base(env, evidence, no_bundled, no_cache)
         works = _works(service_config(env, offline), ids, env)
         taken = {t.slug for t in base.topics} | {r.id for r in base.references} | {c.id for c in base.claims}

@@ -67,13 +67,7 @@ def report_date(env: Env) -> dt.date:
 
 def write_exact(env: Env, text: str) -> None:
     """Write to stdout with line endings unchanged (RIS needs CRLF on every platform)."""
-    buffer = getattr(env.stdout, "buffer", None)
-    if buffer is None:
-        env.write(text)
-        return
-    env.stdout.flush()
-    buffer.write(text.encode(getattr(env.stdout, "encoding", None) or "utf-8"))
-    buffer.flush()
+    env.write_exact(text)
 
 
 # --- commands ---------------------------------------------------------------------------------

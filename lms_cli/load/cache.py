@@ -519,7 +519,7 @@ class EvidenceCache:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             _remove_stale(self.directory)
-            with replacing(target, keep_mode=False) as temp:  # durable before it becomes visible
+            with replacing(target, keep_mode=False, owned=True) as temp:  # durable before it becomes visible
                 if snap is not None and plan.reuse:
                     shutil.copyfile(snap.path, temp)  # then patched: most rows stay as they are
                 conn = sqlite3.connect(temp, isolation_level=None)

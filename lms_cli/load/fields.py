@@ -30,7 +30,11 @@ ID_RE = re.compile(r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
-DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
+# A DOI's suffix may hold any printable character (Crossref's advice: `-._;()/` and letters
+# and digits; old Wiley DOIs hold `<>`, a few `#` or `%`). Whitespace, control characters
+# and `{}"\\` are refused: no registered DOI needs them and they would break out of a
+# BibTeX field or a RIS line.
+DOI_RE = re.compile(r'^10\.\d{4,9}/[^\s\x00-\x1f\x7f-\x9f{}"\\]+$')
 
 
 PMID_RE = re.compile(r"^[1-9]\d{0,8}$")

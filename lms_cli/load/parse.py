@@ -287,7 +287,9 @@ def parse_paths(paths: Sequence[Path], max_bytes: int, jobs: int | None = None) 
     methods = multiprocessing.get_all_start_methods()
     method = "fork" if "fork" in methods and threading.active_count() == 1 else "spawn"
     results: dict[int, Parsed] = {}
-    pool = ProcessPoolExecutor(count - 1, mp_context=multiprocessing.get_context(method), initializer=_quiet_worker)
+    pool = ProcessPoolExecutor(
+        count - 1, mp_context=multiprocessing.get_context(method), initializer=_quiet_worker, initargs=(os.getpid(),)
+    )
     try:
         pending: list[tuple[int, Future[Parsed]]] = [
             (i, pool.submit(_parse_in_worker, (str(paths[i]), str(paths[i]), max_bytes)))
@@ -307,11 +309,37 @@ def parse_paths(paths: Sequence[Path], max_bytes: int, jobs: int | None = None) 
     return [results[i] for i in range(len(paths))]
 
 
-def _quiet_worker() -> None:
-    """Ctrl-C is the parent's to handle: a worker would print a traceback for it."""
+#: How often a worker checks that its parent is alive (where the kernel cannot tell it).
+PARENT_CHECK = 0.25
+
+
+def _quiet_worker(parent: int) -> None:
+    """Ctrl-C is the parent's to handle: a worker would print a traceback for it.
+
+    A worker ends with its parent, whatever ended the parent (SIGTERM, SIGHUP, SIGKILL):
+    on Linux the kernel sends it SIGTERM (PR_SET_PDEATHSIG); everywhere a daemon thread
+    checks every ``PARENT_CHECK`` seconds that the parent is still there.
+    """
     import signal
+    import threading
+    import time
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux
+        pass
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="lms-parent-watch", daemon=True).start()
 
 
 @contextmanager

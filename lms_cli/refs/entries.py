@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from lms_cli.atomic import write_atomic
+from lms_cli.atomic import locked, target, write_atomic
 from lms_cli.errors import EvidenceError, OutputError, Problem, UsageError
 from lms_cli.model import EvidenceBase, Rank, Reference
 from lms_cli.refs.verify import same_doi, surname
@@ -214,14 +214,25 @@ def appended(original: bytes | None, path: str, entries: Sequence[Entry]) -> byt
 
 
 def add_to_file(path: Path, entries: Sequence[Entry], base: EvidenceBase) -> None:
-    """Append validated entries to ``path`` atomically; a duplicate refuses all (EvidenceError)."""
+    """Append validated entries to ``path`` atomically; a duplicate refuses all (EvidenceError).
+
+    The file goes through the one write policy (``atomic.target``: a link to a regular file
+    is written through, special and read-only files are refused), and the read-check-write
+    runs under ``atomic.locked``: concurrent adds queue, none is lost.
+    """
+    real = target(path)
+    real.parent.mkdir(parents=True, exist_ok=True)
+    with locked(real):
+        _add_locked(path, real, entries, base)
+
+
+def _add_locked(path: Path, real: Path, entries: Sequence[Entry], base: EvidenceBase) -> None:
     from lms_cli.load import MAX_FILE_BYTES, parse_file, read_bytes
 
-    target = path.resolve() if path.is_symlink() else path
     shown = str(path)
     original = None
-    if target.exists():  # read as evidence is read: regular files only (a FIFO would hang), size-limited
-        original, _, unreadable = read_bytes(target, shown, MAX_FILE_BYTES)
+    if real.exists():  # read as evidence is read: regular files only (a FIFO would hang), size-limited
+        original, _, unreadable = read_bytes(real, shown, MAX_FILE_BYTES)
         if unreadable is not None:
             why = unreadable.problems[0].message.removeprefix("cannot read file: ")
             raise OutputError(f"cannot add to {path}: {why}")
@@ -243,5 +254,4 @@ def add_to_file(path: Path, entries: Sequence[Entry], base: EvidenceBase) -> Non
         raise EvidenceError(
             [Problem(shown, 1, 1, "the new entries did not land in 'references'")], "nothing was written"
         )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(target, data)
+    write_atomic(real, data)

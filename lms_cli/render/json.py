@@ -10,6 +10,7 @@ from lms_cli.browse import Detail, ReferenceRow, TopicRow
 from lms_cli.cite import CitationStyle
 from lms_cli.model import Claim, Glance, Hidden, Reference, Summary, SummarySection, Topic
 from lms_cli.render import disclaimer
+from lms_cli.text import json_safe
 
 if TYPE_CHECKING:
     from lms_cli.refs.updates import Updates
@@ -120,7 +121,7 @@ def hidden_list(hidden: tuple[Hidden, ...]) -> list[dict[str, Any]]:
 
 def dumps(data: Any) -> str:
     """Deterministic JSON text ending in a newline."""
-    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    return json_safe(json.dumps(data, ensure_ascii=False, indent=2)) + "\n"
 
 
 def render(summary: Summary, citations: CitationStyle = CitationStyle.NUMBERS) -> str:

@@ -28,16 +28,24 @@ def heading_id(text: str) -> str:
     return ident[start:] or "section"
 
 
-def unique_ids(texts: list[str]) -> list[str]:
-    """Identifiers for headings in document order; repeats get -1, -2 ... as pandoc does."""
-    used: set[str] = set()
+def unique_ids(texts: list[str], used: set[str] | None = None) -> list[str]:
+    """Identifiers for headings in document order; repeats get -1, -2 ... as pandoc does.
+
+    Linear: each base id remembers the last suffix it gave, so 10,000 equal headings
+    cost ~10,000 probes of ``used``, not 50 million (a report of 10,000 sections took 64 s).
+    """
+    used = set() if used is None else used
+    last: dict[str, int] = {}
     out = []
     for text in texts:
         base = ident = heading_id(text)
-        n = 0
+        n = last.get(base, 0)
+        if n:
+            ident = f"{base}-{n}"
         while ident in used:
             n += 1
             ident = f"{base}-{n}"
+        last[base] = n
         used.add(ident)
         out.append(ident)
     return out
@@ -104,8 +112,12 @@ def markdown(report: Report, citations: CitationStyle = CitationStyle.NUMBERS) -
     reviewed = report.reviewed_through.isoformat() if report.reviewed_through else None
     lines += ["---", "", f"*{disclaimer(reviewed)}*", ""]
     lines += md.metadata(
-        [("title", report.title), ("subtitle", report.subtitle), ("author", report.author),
-         ("date", report.date.isoformat())]
+        [
+            ("title", report.title),
+            ("subtitle", report.subtitle),
+            ("author", report.author),
+            ("date", report.date.isoformat()),
+        ]
     )
     return "\n".join(lines)
 

@@ -17,7 +17,8 @@ from rich.text import Text
 from lms_cli.browse import Detail, ReferenceRow, TopicRow
 from lms_cli.cite import CitationStyle, vancouver
 from lms_cli.model import RANK_HELP, CitedClaim, Claim, Rank, Reference, Section, Summary, Topic
-from lms_cli.render import LEGEND, clean, disclaimer, filters_line, glance_lines, provenance, split_stop
+from lms_cli.render import LEGEND, disclaimer, filters_line, glance_lines, provenance, split_stop
+from lms_cli.render import clean as _clean
 from lms_cli.text import plural
 
 if TYPE_CHECKING:
@@ -36,21 +37,49 @@ RANK_STYLE: dict[Rank, str] = {
 }
 
 
+#: The most characters of one text (a claim, a title) drawn on a terminal: Rich's wrapping
+#: took 68 s for a 10 MB claim. 20,000 is ten times the longest bundled claim; Markdown and
+#: JSON print the whole text.
+MAX_TEXT = 20_000
+
+
+def clean(text: str) -> str:
+    """Text safe to draw (as ``render.clean``), cut at ``MAX_TEXT`` characters."""
+    if len(text) <= MAX_TEXT:
+        return _clean(text)
+    shown = _clean(text[: MAX_TEXT + 1000])[:MAX_TEXT]
+    return f"{shown}... [cut at {MAX_TEXT:,} characters; --format markdown shows it all]"
+
+
+#: The narrowest output drawn: COLUMNS=0 printed nothing, COLUMNS=1 one letter a line.
+MIN_WIDTH = 40
+
+
 def print_to(stream: TextIO, renderable: RenderableType) -> None:
-    """Print on a console made now, for this stream (NO_COLOR and the width are honoured)."""
+    """Print on a console made now, for this stream (NO_COLOR and the width are honoured).
+
+    A width under ``MIN_WIDTH`` (COLUMNS=0, a broken terminal) is taken as ``MIN_WIDTH``.
+    """
     from rich.console import Console
 
-    Console(file=stream, highlight=False).print(renderable)
+    console = Console(file=stream, highlight=False)
+    console.width = max(console.width, MIN_WIDTH)
+    console.print(renderable)
 
 
-def draw(renderable: RenderableType, width: int) -> str:
-    """The renderable as a terminal would show it (colour codes kept, unless NO_COLOR), for a pager."""
+def draw(renderable: RenderableType, width: int | None = None) -> str:
+    """The renderable as a terminal would show it (colour codes kept, unless NO_COLOR), for a pager.
+
+    ``width``: the terminal's (what Rich detects) when None; never under ``MIN_WIDTH``.
+    """
     import io
 
     from rich.console import Console
 
     out = io.StringIO()
-    Console(file=out, width=width, force_terminal=True, highlight=False).print(renderable)
+    console = Console(file=out, force_terminal=True, highlight=False)
+    console.width = max(width or Console().width, MIN_WIDTH)
+    console.print(renderable)
     return out.getvalue()
 
 
@@ -221,7 +250,6 @@ def verify(results: Sequence[Result]) -> RenderableType:
     from rich.text import Text
 
     from lms_cli.refs.verify import describe, summary_line
-    from lms_cli.render import clean
 
     table = Table(box=None, header_style="bold")
     table.add_column("Reference", no_wrap=True)

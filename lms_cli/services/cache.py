@@ -39,7 +39,7 @@ class Cache:
             return None
         try:
             data = json.loads(path.read_bytes())
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return None
         if not (
             isinstance(data, dict)
@@ -65,6 +65,6 @@ class Cache:
         data = {"v": self.VERSION, "service": service, "key": key.casefold(), "saved": self._clock(), "record": record}
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(path, json.dumps(data, ensure_ascii=False), durable=False)
+            write_atomic(path, json.dumps(data, ensure_ascii=False), durable=False, owned=True)
         except (OSError, OutputError):
             pass  # a read-only or full cache must never fail a command

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from lms_cli.services.http import CROSSREF, Failure, join
-from lms_cli.services.records import Lookup, LookupState, MalformedRecord, Work, _str, clean_text
+from lms_cli.services.http import CROSSREF, Failure, join, malformed, shown
+from lms_cli.services.records import Lookup, LookupState, MalformedRecord, Work, _list, _str, clean_text
 
 if TYPE_CHECKING:
     from lms_cli.services.http import Http
@@ -31,6 +31,8 @@ def _crossref_author(a: Mapping[str, Any]) -> str | None:
 def _first_of(value: Any) -> str | None:
     if isinstance(value, list):
         return next((clean_text(s) for v in value if (s := _str(v))), None)
+    if value is not None and not isinstance(value, (str, int, float)):
+        raise MalformedRecord(f"a {type(value).__name__} where text goes")
     return clean_text(s) if (s := _str(value)) else None
 
 
@@ -48,7 +50,7 @@ def work_from_crossref(message: Mapping[str, Any]) -> Work:
     doi = _str(message.get("DOI"))
     if not title or not doi:
         raise MalformedRecord("work has no title or DOI")
-    raw_authors = [a for a in message.get("author") or () if isinstance(a, Mapping)]
+    raw_authors = [a for a in _list(message, "author") if isinstance(a, Mapping)]
     # Crossref marks the first author with sequence "first"; keep the list order otherwise.
     raw_authors.sort(key=lambda a: 0 if a.get("sequence") == "first" else 1)
     authors = tuple(n for a in raw_authors if (n := _crossref_author(a)))
@@ -66,7 +68,7 @@ def work_from_crossref(message: Mapping[str, Any]) -> Work:
         ("updated-by", "Crossref records a retraction of it"),
         ("update-to", "this DOI is a retraction notice"),
     ):
-        for upd in message.get(kind) or ():
+        for upd in _list(message, kind):
             if isinstance(upd, Mapping) and str(upd.get("type", "")).lower() == "retraction":
                 retraction = what
     if retraction is None and re.match(r"(?i)^(retracted|withdrawn)\b", title):
@@ -101,11 +103,11 @@ def work(http: Http, doi: str) -> Lookup:
             http.cache.put("crossref", doi, None)
             return Lookup(LookupState.NOT_FOUND, CROSSREF)
         if resp.status_code != 200:
-            raise Failure(f"Crossref failed at {url}: HTTP {resp.status_code}")
+            raise Failure(f"Crossref failed at {shown(url)}: HTTP {resp.status_code}")
         body = http.json(CROSSREF, resp)
         message = body.get("message") if isinstance(body, dict) else None
         if not isinstance(message, dict):
-            raise Failure("Crossref sent malformed JSON (no 'message')")
+            raise malformed(CROSSREF, "no 'message' object")
     except Failure as exc:
         return Lookup(LookupState.FAILED, CROSSREF, detail=exc.detail)
     lookup = _lookup(doi, message)
@@ -118,6 +120,11 @@ def _lookup(doi: str, message: Mapping[str, Any] | None) -> Lookup:
     if message is None:
         return Lookup(LookupState.NOT_FOUND, CROSSREF)
     try:
-        return Lookup.found(CROSSREF, work_from_crossref(message))
-    except MalformedRecord:
-        return Lookup(LookupState.FAILED, CROSSREF, detail=f"Crossref sent a record for DOI {doi} lms cannot read")
+        work = work_from_crossref(message)
+    except (MalformedRecord, TypeError, AttributeError) as exc:  # any shape the parser did not foresee
+        why = f"the record for DOI {doi} cannot be read ({str(exc)[:100]})"
+        return Lookup(LookupState.FAILED, CROSSREF, detail=malformed(CROSSREF, why).detail)
+    if (work.doi or "").casefold() != doi.casefold():  # the wrong paper must never be taken for the one asked for
+        why = f"asked for DOI {doi}, sent the record of DOI {str(work.doi)[:100]}"
+        return Lookup(LookupState.FAILED, CROSSREF, detail=malformed(CROSSREF, why).detail)
+    return Lookup.found(CROSSREF, work)

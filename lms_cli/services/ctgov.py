@@ -284,10 +284,7 @@ def _get(http: Http, url: str, params: Mapping[str, str]) -> Any:
     resp = http.request(CTGOV, "GET", url, params=params)
     if resp.status_code != 200:
         raise Failure(f"{CTGOV} failed at {url}: HTTP {resp.status_code}")
-    try:
-        return resp.json()
-    except ValueError:
-        raise Failure(f"malformed reply from {CTGOV} (not JSON, HTTP {resp.status_code})") from None
+    return http.json(CTGOV, resp)  # the one policy: not JSON or too deep is a malformed reply
 
 
 def _distinct(studies: list[Study]) -> list[Study]:

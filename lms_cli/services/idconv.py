@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from lms_cli.services.http import IDCONV, Failure
+from lms_cli.services.http import IDCONV, Failure, shown
 
 if TYPE_CHECKING:
     from lms_cli.services.http import Http
@@ -31,7 +31,7 @@ def convert(http: Http, ids: Sequence[str]) -> dict[str, dict[str, str] | None]:
         try:
             resp = http.request(IDCONV, "GET", http.config.idconv_url, params=params)
             if resp.status_code != 200:
-                raise Failure(f"{IDCONV} failed at {http.config.idconv_url}: HTTP {resp.status_code}")
+                raise Failure(f"{IDCONV} failed at {shown(http.config.idconv_url)}: HTTP {resp.status_code}")
             body = http.json(IDCONV, resp)
         except Failure as exc:
             http.down.setdefault(IDCONV, exc.detail)

@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lms_cli.load.fields import PMCID_RE, PMID_RE
-from lms_cli.services.http import PUBMED, Failure, join
+from lms_cli.services.http import PUBMED, Failure, join, malformed, shown
 from lms_cli.services.records import (
     Lookup,
     LookupState,
     MalformedRecord,
     Work,
     _drop_final_stop,
+    _list,
     _str,
     _year_of,
     clean_text,
@@ -34,11 +35,9 @@ def work_from_esummary(record: Mapping[str, Any]) -> Work:
     uid = _str(record.get("uid"))
     if not isinstance(title, str) or not uid:
         raise MalformedRecord("record has no title or uid")
-    authors = tuple(
-        name for a in record.get("authors") or () if isinstance(a, Mapping) and (name := _str(a.get("name")))
-    )
+    authors = tuple(name for a in _list(record, "authors") if isinstance(a, Mapping) and (name := _str(a.get("name"))))
     ids: dict[str, str] = {}
-    for item in record.get("articleids") or ():
+    for item in _list(record, "articleids"):
         if isinstance(item, Mapping) and (kind := _str(item.get("idtype"))) and (value := _str(item.get("value"))):
             ids.setdefault(kind, value)
     doi = ids.get("doi")
@@ -47,7 +46,7 @@ def work_from_esummary(record: Mapping[str, Any]) -> Work:
         m = re.search(r"doi:\s*(10\.\S+)", eloc)
         doi = m.group(1) if m else None
     pmcid = ids.get("pmc")
-    pubtypes = tuple(p for p in (_str(t) for t in record.get("pubtype") or ()) if p)
+    pubtypes = tuple(p for p in (_str(t) for t in _list(record, "pubtype")) if p)
     years = tuple(
         dict.fromkeys(y for y in (_year_of(record.get(k)) for k in ("pubdate", "epubdate", "sortpubdate")) if y)
     )
@@ -107,9 +106,14 @@ def _lookup(pmid: str, record: Mapping[str, Any] | None) -> Lookup:
     if record is None or "error" in record:
         return Lookup(LookupState.NOT_FOUND, PUBMED)
     try:
-        return Lookup.found(PUBMED, work_from_esummary(record))
-    except MalformedRecord:
-        return Lookup(LookupState.FAILED, PUBMED, detail=f"PubMed sent a record for PMID {pmid} lms cannot read")
+        work = work_from_esummary(record)
+    except (MalformedRecord, TypeError, AttributeError) as exc:  # any shape the parser did not foresee
+        why = f"the record for PMID {pmid} cannot be read ({str(exc)[:100]})"
+        return Lookup(LookupState.FAILED, PUBMED, detail=malformed(PUBMED, why).detail)
+    if work.pmid != pmid:  # the wrong paper must never be taken for the one asked for
+        why = f"asked for PMID {pmid}, sent the record of PMID {str(work.pmid)[:40]}"
+        return Lookup(LookupState.FAILED, PUBMED, detail=malformed(PUBMED, why).detail)
+    return Lookup.found(PUBMED, work)
 
 
 def _batch(http: Http, batch: Sequence[str]) -> dict[str, Lookup]:
@@ -120,15 +124,15 @@ def _batch(http: Http, batch: Sequence[str]) -> dict[str, Lookup]:
     else:  # long id lists do not fit in a URL
         resp = http.request(PUBMED, "POST", url, data=fields)
     if resp.status_code != 200:
-        raise Failure(f"PubMed failed at {url}: HTTP {resp.status_code}")
+        raise Failure(f"PubMed failed at {shown(url)}: HTTP {resp.status_code}")
     body = http.json(PUBMED, resp)
     if not isinstance(body, dict):
-        raise Failure("PubMed sent malformed JSON (not an object)")
+        raise malformed(PUBMED, "not a JSON object")
     if "error" in body:
         raise Failure(f"PubMed answered with an error: {str(body['error'])[:200]}")
     result = body.get("result")
     if not isinstance(result, dict):
-        raise Failure("PubMed sent malformed JSON (no 'result')")
+        raise malformed(PUBMED, "no 'result' object")
     out = {}
     for pmid in batch:
         record = result.get(pmid)
@@ -137,7 +141,7 @@ def _batch(http: Http, batch: Sequence[str]) -> dict[str, Lookup]:
             continue
         # An unknown PMID still comes back with HTTP 200: {"uid": ..., "error": "cannot get document summary"}
         lookup = _lookup(pmid, record)
-        if lookup.state is LookupState.FOUND:
+        if lookup.state is LookupState.FOUND:  # a malformed record is not cached: asked again next time
             http.cache.put("esummary", pmid, record)
         elif lookup.state is LookupState.NOT_FOUND:
             http.cache.put("esummary", pmid, None)
@@ -242,10 +246,7 @@ def esearch(http: Http, term: str, mindate: dt.date, maxdate: dt.date, retmax: i
     resp = http.request(PUBMED, "GET", url, params=params)
     if resp.status_code != 200:
         raise Failure(f"PubMed failed at {url}: HTTP {resp.status_code}")
-    try:
-        body = resp.json()
-    except ValueError:
-        raise Failure(f"malformed reply from PubMed ESearch at {url}: not JSON") from None
+    body = http.json(PUBMED, resp)  # the one policy: not JSON or too deep is a malformed reply
     count, pmids = parse_esearch(body, url)
     http.cache.put("esearch", key, {"count": str(count), "idlist": list(pmids), "maxdate": hi})
     return Search(count, pmids, hi)

@@ -61,7 +61,17 @@ class Lookup:
 
 
 class MalformedRecord(ValueError):
-    """A service record lacks what lms needs (treated like malformed JSON)."""
+    """A service record lacks what lms needs or has the wrong shape (treated like malformed JSON)."""
+
+
+def _list(record: Any, key: str) -> list[Any]:
+    """``record[key]`` when it is a list (absent or null: empty); any other shape is malformed."""
+    value = record.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise MalformedRecord(f"{key!r} is a {type(value).__name__}, not a list")
+    return value
 
 
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9:_-]*(?:\s[^<>]*)?/?>")

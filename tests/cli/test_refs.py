@@ -216,7 +216,7 @@ def test_verify_malformed_json_exits_4(invoke: Invoke, fixture_args: list[str], 
     result = invoke("refs", "verify", "-f", "json", *fixture_args, env=services(server))
     server.clear()
     assert result.exit_code == ExitCode.SERVICE
-    assert result.stderr.startswith("Error: 4 references could not be checked: PubMed sent malformed JSON")
+    assert result.stderr.startswith("Error: 4 references could not be checked: malformed reply from PubMed: not JSON")
     assert json.loads(result.stdout)["summary"]["unchecked"] == 4
 
 

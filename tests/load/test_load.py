@@ -170,3 +170,27 @@ def test_sources_order_and_usage_errors(tmp_path: Path) -> None:
 
 def test_bundled_base_is_found() -> None:
     assert (load.bundled_dir() / "topics").is_dir()
+
+
+@pytest.mark.parametrize(
+    "doi",
+    ["'10.1000/a}b'", "'10.1000/a{b'", """'10.1000/a"b'""", r"'10.1000/a\b'", r'"10.1000/a\u0085b"', r'"10.1/a\tb"'],
+)
+def test_a_doi_with_characters_that_break_exports_is_refused(tmp_path: Path, doi: str) -> None:
+    ref = GOOD_REF + f"    doi: {doi}\n"  # a YAML scalar
+    found = problems(tmp_path, "references:\n" + ref)
+    assert len(found) == 1 and "is not a DOI like 10.1000/xyz" in found[0], found
+
+
+def test_registered_doi_shapes_still_load(tmp_path: Path) -> None:
+    dois = [
+        "10.1002/(SICI)1097-0142(19990101)85:1<1::AID-CNCR1>3.0.CO;2-6",
+        "10.1016/S1470-2045(14)70063-4",
+        "10.1000/a#b%c",
+    ]
+    refs = "".join(
+        GOOD_REF.replace("ref1", f"ref{i}").replace("24618336", str(24618336 + i)) + f'    doi: "{d}"\n'
+        for i, d in enumerate(dois)
+    )
+    write(tmp_path / "e.yaml", "references:\n" + refs)
+    assert [r.doi for r in load.load([tmp_path]).references] == dois

@@ -49,3 +49,10 @@ def test_query_echoes_filters() -> None:
     filters = Filters(min_rank=Rank.RCT, since=2014)
     data = json.loads(render_json.render(compose(Query("first-line", filters), select(base, "first-line", filters))))
     assert data["query"] == {"topic": "first-line", "min_rank": "rct", "since": 2014, "population": None}
+
+
+def test_bidi_and_c1_controls_are_escaped_and_nothing_else() -> None:
+    hostile = "a\u202eb\u2066c\u200fd\u0085e\u009bf\u2028g é ü 中 \u00a0"
+    text = render_json.dumps({"x": hostile})
+    assert text == '{\n  "x": "a\\u202eb\\u2066c\\u200fd\\u0085e\\u009bf\\u2028g é ü 中 \u00a0"\n}\n'
+    assert json.loads(text) == {"x": hostile}

@@ -50,3 +50,10 @@ def test_badges_and_reference_list(tmp_path: Path) -> None:
 def test_colour_only_when_asked(tmp_path: Path) -> None:
     assert "\x1b[" in draw(tmp_path, "A claim.", color=True)
     assert "\x1b[" not in draw(tmp_path, "A claim.", color=False)
+
+
+def test_a_10_mb_claim_is_cut_on_a_terminal(tmp_path: Path) -> None:
+    statement = ("word " * 2_000_000).strip() + "."  # 10 MB: Rich took 68 s to wrap it
+    text = draw(tmp_path, statement)
+    assert len(text) < 4 * terminal.MAX_TEXT
+    assert f"cut at {terminal.MAX_TEXT:,} characters" in text

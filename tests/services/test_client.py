@@ -207,7 +207,7 @@ def test_malformed_json_is_a_failure_without_retries(http: HTTPServer) -> None:
     with make_client(http) as client:
         got = client.esummary(["23354568"])["23354568"]
     assert got.state is LookupState.FAILED
-    assert got.detail == "PubMed sent malformed JSON (HTTP 200, /esummary.fcgi)"
+    assert got.detail == "malformed reply from PubMed: not JSON (HTTP 200, /esummary.fcgi)"
     assert len(http.log) == 1
 
 

@@ -244,7 +244,8 @@ def test_not_json_and_http_errors_fail(http: HTTPServer) -> None:
     http.expect_oneshot_request(PATH).respond_with_data("<html>", content_type="text/html")
     http.expect_oneshot_request(PATH).respond_with_data("bad query", status=400)
     with make_http(http) as client:
-        with pytest.raises(Failure, match=r"^malformed reply from ClinicalTrials.gov \(not JSON, HTTP 200\)$"):
+        expected = r"^malformed reply from ClinicalTrials.gov: not JSON \(HTTP 200, /api/v2/studies\)$"
+        with pytest.raises(Failure, match=expected):
             ctgov.search(client, ctgov.Search())
         with pytest.raises(Failure, match=r"^ClinicalTrials.gov failed at http://.*/api/v2/studies: HTTP 400$"):
             ctgov.search(client, ctgov.Search())

@@ -122,7 +122,7 @@ def test_a_reply_that_is_not_json(http: HTTPServer) -> None:
     http.expect_request("/esearch.fcgi").respond_with_data("<html>busy</html>", content_type="text/html")
     with (
         make_client(http) as client,
-        pytest.raises(Failure, match=r"^malformed reply from PubMed ESearch at .*: not JSON$"),
+        pytest.raises(Failure, match=r"^malformed reply from PubMed: not JSON \(HTTP 200, /esearch.fcgi\)$"),
     ):
         pubmed.esearch(client, QUERY, JAN15, DEC1)
 
