@@ -93,7 +93,7 @@ def _complete_topic(incomplete: str) -> list[str]:
     return [t.slug for t in base.topics if t.slug.startswith(incomplete)]
 
 
-@app.command()
+@app.command(short_help="Answer one topic, with numbered references.")
 def ask(
     topic: Annotated[
         str,
@@ -151,7 +151,7 @@ def ask(
             emit_summary(env, out, summary, citations)
 
 
-@app.command()
+@app.command(short_help="Find claims that match words, across topics.")
 def search(
     words: Annotated[list[str], typer.Argument(metavar="WORDS...", help="Words to look for in claims.")],
     min_rank: MinRankOpt = None,
@@ -188,7 +188,7 @@ def search(
         emit_summary(env, env.resolve(fmt), summary)
 
 
-@app.command()
+@app.command(short_help="List the topics and their questions.")
 def topics(
     fmt: FormatOpt = PlainFormat.AUTO,
     evidence: EvidenceOpt = None,
@@ -205,7 +205,7 @@ def topics(
         env.emit(pick(env.resolve(fmt)).topics(rows))
 
 
-@app.command()
+@app.command(short_help="Show one topic, claim or reference.")
 def show(
     item_id: Annotated[str, typer.Argument(metavar="ID", help="A topic slug, reference id or claim id.")],
     fmt: FormatOpt = PlainFormat.AUTO,
@@ -223,7 +223,7 @@ def show(
         env.emit(pick(env.resolve(fmt)).detail(found))
 
 
-@app.command()
+@app.command(short_help="Check evidence files (every problem at once).")
 def validate(
     paths: Annotated[
         list[Path] | None, typer.Argument(metavar="[PATH]...", help="Check only these files or directories.")
@@ -250,7 +250,7 @@ def validate(
         env.write(f"OK: {len(base.topics)} topics, {len(base.references)} references, {len(base.claims)} claims\n")
 
 
-@app.command()
+@app.command(short_help="Print a JSON Schema of evidence files.")
 def schema() -> None:
     """Print a JSON Schema for evidence files (for editors that validate YAML as you type)."""
     from lms_cli.load.fields import json_schema
@@ -271,8 +271,8 @@ def main() -> Any:
 from lms_cli.cli.refs import refs_app  # noqa: E402 - registered after the core commands
 from lms_cli.cli.updates import updates  # noqa: E402
 
-app.add_typer(refs_app, name="refs")
-app.command()(updates)
-app.command()(report)
-app.command()(cite)
-app.command(name="trials")(trials_command)
+app.add_typer(refs_app, name="refs", short_help="Check, list, fetch and add references.")
+app.command(short_help="What PubMed added since each review.")(updates)
+app.command(short_help="Write a report over several topics.")(report)
+app.command(short_help="Export references (Vancouver, BibTeX, ...).")(cite)
+app.command(name="trials", short_help="Open clinical trials for a topic.")(trials_command)
