@@ -498,7 +498,7 @@ class EvidenceCache:
                 yield from items.refs_used
             yield from snap.uses(by_id, known)
 
-        found.extend(link_problems(defined(), uses))
+        found.extend(link_problems(defined(), uses, (bad for items in fresh_items.values() for bad in items.invalid)))
         if found:
             self._write(target, key, snap, plan, absolute, checked=False)
             raise EvidenceError(found)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lms_cli.errors import Problem
 from lms_cli.model import (
@@ -22,6 +22,8 @@ class FileItems:
     problems: list[Problem]
     # (kind, id, path, line, col) of every cited id, for cross-file checks
     refs_used: list[tuple[str, str, str, int, int]]
+    # (kind, id) of items defined here with problems: a citation of one is not "unknown"
+    invalid: list[tuple[str, str]] = field(default_factory=list)
 
 
 Stamp = tuple[int, int, int, int]

@@ -23,7 +23,11 @@ def definitions(part: FileItems) -> Iterator[Definition]:
             yield kind, item.slug if isinstance(item, Topic) else item.id, where.path, where.line
 
 
-def link_problems(defined: Iterable[Definition], uses: Callable[[dict[str, set[str]]], Iterable[Use]]) -> list[Problem]:
+def link_problems(
+    defined: Iterable[Definition],
+    uses: Callable[[dict[str, set[str]]], Iterable[Use]],
+    invalid: Iterable[tuple[str, str]] = (),
+) -> list[Problem]:
     """The cross-file rules: every id is defined once; every cited reference and topic exists.
 
     ``defined`` in load order (the first definition of an id wins); ``uses(known)`` gives
@@ -54,8 +58,15 @@ def link_problems(defined: Iterable[Definition], uses: Callable[[dict[str, set[s
             continue
         seen[key] = (path, line)
         known[kind].add(key)
+    broken = set(invalid)
     for kind, key, path, line, col in uses(known):
-        if key not in known[kind] and listed(path, line, col):
+        if key in known[kind] or not listed(path, line, col):
+            continue
+        if (kind, key) in broken:
+            problems.append(
+                Problem(path, line, col, f"{kind} {key!r} has problems of its own (listed), so it cannot be cited")
+            )
+        else:
             problems.append(Problem(path, line, col, f"unknown {kind} {key!r}{did_you_mean(key, known[kind])}"))
     return problems
 
@@ -69,6 +80,7 @@ def combine(parts: Sequence[FileItems], problems: list[Problem] | None = None) -
         link_problems(
             (d for part in parts for d in definitions(part)),
             lambda known: (u for part in parts for u in part.refs_used),
+            (bad for part in parts for bad in part.invalid),
         )
     )
     if problems:

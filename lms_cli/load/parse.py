@@ -164,7 +164,11 @@ def parse_file(data: bytes, path: str, *, fast: bool = True) -> FileItems:
                 result.refs_used.append(("reference", ref_id, path, *pos[f"cites#{j}"]))
             for j, slug in enumerate(fields.get("topics", ()) if kind == "claims" else ()):
                 result.refs_used.append(("topic", slug, path, *pos[f"topics#{j}"]))
+            singular = _SINGULAR[kind]
+            item_id: str | None = fields.get("slug" if kind == "topics" else "id")
             if not ok:
+                if item_id is not None:
+                    result.invalid.append((singular, item_id))
                 continue
             where = Location(path, item.pos[0])
             if kind == "topics":
@@ -172,6 +176,7 @@ def parse_file(data: bytes, path: str, *, fast: bool = True) -> FileItems:
             elif kind == "references":
                 if "doi" not in fields and "pmid" not in fields:
                     result.problems.append(Problem(path, *item.pos, "reference needs a doi or a pmid"))
+                    result.invalid.append((singular, fields["id"]))
                     continue
                 result.references.append(Reference(where=where, **fields))
             else:

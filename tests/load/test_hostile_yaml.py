@@ -575,7 +575,7 @@ def test_explicit_tags_on_text_they_cannot_read(invoke: Invoke, tmp_path: Path) 
         [
             "e.yaml:10:14: field 'journal' must not be empty",
             "e.yaml:11:11: field 'year' must be a year like 2014, not str",
-            "e.yaml:14:66: unknown reference 'r'",
+            "e.yaml:14:66: reference 'r' has problems of its own (listed), so it cannot be cited",
             "e.yaml:14:80: field 'reviewed' must be a date like 2026-11-27, not 'x'",
         ],
     )

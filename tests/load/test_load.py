@@ -194,3 +194,19 @@ def test_registered_doi_shapes_still_load(tmp_path: Path) -> None:
     )
     write(tmp_path / "e.yaml", "references:\n" + refs)
     assert [r.doi for r in load.load([tmp_path]).references] == dois
+
+
+def test_a_citation_of_an_invalid_reference_says_so_not_unknown(tmp_path: Path) -> None:
+    write(
+        tmp_path / "e.yaml",
+        "topics:\n  - {slug: t, title: T, question: Q?}\n"
+        "references:\n  - {id: smith2020, design: rct, authors: [Smith J], title: X, journal: J, year: 20200,"
+        " doi: 10.1000/x}\n  - {id: jones2021, design: rct, authors: [Jones J], title: Y, journal: J, year: 2021}\n"
+        "claims:\n  - {id: c, topics: [t], section: answer, statement: S., cites: [smith2020, jones2021, nobody]}\n",
+    )
+    with pytest.raises(EvidenceError) as info:
+        load.load([tmp_path])
+    messages = [p.message for p in info.value.problems]
+    assert "reference 'smith2020' has problems of its own (listed), so it cannot be cited" in messages
+    assert "reference 'jones2021' has problems of its own (listed), so it cannot be cited" in messages
+    assert "unknown reference 'nobody'" in messages
