@@ -6,8 +6,6 @@ become messages and exit codes in ``cli_common.boundary``. Heavy modules (Rich
 renderables, httpx) are imported inside the commands that need them.
 """
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import Annotated, Any

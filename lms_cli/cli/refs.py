@@ -6,8 +6,6 @@ httpx (through ``lms_cli.services``) and Rich are imported inside the commands o
 importing this module (which ``lms --help`` and ``lms ask`` do) stays cheap.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -70,7 +68,7 @@ DesignOpt = Annotated[
 ]
 
 
-def service_config(env: Env, offline: bool, refresh: bool = False) -> Config:
+def service_config(env: Env, offline: bool, refresh: bool = False) -> "Config":
     """Service URLs, contact address and API key from the environment; the cache under cache_root."""
     from lms_cli.services import http
     from lms_cli.services.http import Config
@@ -122,7 +120,7 @@ def progress_bar(env: Env, total: int, what: str) -> Iterator[Callable[[int], No
         yield lambda n: bar.advance(task, n)
 
 
-def email_warning(env: Env, config: Config) -> None:
+def email_warning(env: Env, config: "Config") -> None:
     """The LMS_EMAIL hint, before any work, when the services will be asked without a contact address."""
     if not config.offline and not config.email:
         env.warn(
@@ -184,7 +182,7 @@ def verify(
             raise Findings
 
 
-def _works(config: Config, ids: Sequence[str], env: Env) -> list[Work]:
+def _works(config: "Config", ids: Sequence[str], env: Env) -> "list[Work]":
     """Metadata for each ID typed, or one error naming every ID without it."""
     from lms_cli.services.client import Client
     from lms_cli.services.records import LookupState, parse_identifier
@@ -329,5 +327,5 @@ def add(
         env.write("".join(f"Added {e.id} ({_ident(e.work)}) to {to}\n" for e in entries))
 
 
-def _ident(work: Work) -> str:
+def _ident(work: "Work") -> str:
     return f"PMID {work.pmid}" if work.pmid else f"DOI {work.doi}"

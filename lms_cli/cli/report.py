@@ -4,8 +4,6 @@ Plain functions registered by ``lms_cli.cli``. This is the CLI layer: it reads t
 file, the clock and SOURCE_DATE_EPOCH, and writes output files atomically.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 from enum import StrEnum
 from pathlib import Path

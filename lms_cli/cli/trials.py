@@ -7,8 +7,6 @@ offline). httpx is imported inside the functions only, so `lms ask` without --tr
 `lms --help` never load it.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 from dataclasses import replace
 from enum import StrEnum
@@ -58,7 +56,7 @@ OfflineOpt = Annotated[
 ]
 
 
-def ctgov_config(env: Env, offline: bool, refresh: bool = False) -> Config:
+def ctgov_config(env: Env, offline: bool, refresh: bool = False) -> "Config":
     """The services Config with the registry's base URL from LMS_CTGOV_URL."""
     from lms_cli.cli.refs import service_config
     from lms_cli.services.http import CTGOV_URL
@@ -75,7 +73,7 @@ def ctgov_config(env: Env, offline: bool, refresh: bool = False) -> Config:
 
 def find_trials(
     env: Env,
-    base: EvidenceBase,
+    base: "EvidenceBase",
     slug: str | None,
     *,
     status: StatusChoice = StatusChoice.OPEN,
@@ -85,7 +83,7 @@ def find_trials(
     limit: int = DEFAULT_LIMIT,
     offline: bool = False,
     refresh: bool = False,
-) -> Trials:
+) -> "Trials":
     """Search the registry for a topic (or every LMS trial) and return what is shown; Failure -> exit 4."""
     from lms_cli.refs import trials as refs
     from lms_cli.services import ctgov
@@ -136,7 +134,7 @@ def find_trials(
     )
 
 
-def emit_with_trials(env: Env, out: Format, summary: Summary, citations: CitationStyle, result: Trials) -> None:
+def emit_with_trials(env: Env, out: Format, summary: "Summary", citations: "CitationStyle", result: "Trials") -> None:
     """`ask --trials`: the answer with its "Open trials" section, in the resolved format."""
     from lms_cli.render import hidden_note, pick
 

@@ -6,8 +6,6 @@ the answers to the pure triage in ``refs/updates.py``, prints, and maps the outc
 exit code: 0 nothing new, 1 candidates, 4 PubMed unreachable or not cached offline.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 from pathlib import Path
 from typing import Annotated
