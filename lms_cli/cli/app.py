@@ -7,6 +7,7 @@ renderables, httpx) are imported inside the commands that need them.
 """
 
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,6 +30,8 @@ from lms_cli.cli.common import (
     SinceOpt,
     boundary,
     choose_topic,
+    complete_item,
+    complete_topic,
     emit_summary,
     load_base,
     make_filters,
@@ -36,6 +39,7 @@ from lms_cli.cli.common import (
 )
 from lms_cli.cli.report import CitationsOpt, cite, report, resolve_format
 from lms_cli.cli.trials import trials as trials_command
+from lms_cli.errors import UsageError
 from lms_cli.model import RANK_HELP, Query, Rank
 from lms_cli.render import Format, pick
 
@@ -81,16 +85,6 @@ def _main(
 # --- commands -------------------------------------------------------------------------------
 
 
-def _complete_topic(incomplete: str) -> list[str]:
-    """Shell completion: the topic slugs of the loaded base that start with what was typed."""
-    try:
-        env = Env.current()
-        base = load_base(env, None, False)
-    except Exception:  # completion must never print a traceback into the shell
-        return []
-    return [t.slug for t in base.topics if t.slug.startswith(incomplete)]
-
-
 @app.command(short_help="Answer one topic, with numbered references.")
 def ask(
     topic: Annotated[
@@ -98,7 +92,7 @@ def ask(
         typer.Argument(
             metavar="TOPIC",
             help="A topic slug (see `lms topics`) or a question in plain words.",
-            autocompletion=_complete_topic,
+            autocompletion=complete_topic,
         ),
     ],
     best: Annotated[bool, typer.Option("--best", help="When several topics match closely, answer the first.")] = False,
@@ -137,14 +131,10 @@ def ask(
             from lms_cli.cli.trials import emit_with_trials, find_trials
 
             if out is Format.HTML:
-                from lms_cli.errors import UsageError
-
                 raise UsageError("--trials is not drawn in HTML pages yet", "use --format markdown, json or rich")
             emit_with_trials(env, out, summary, citations, find_trials(env, base, query.topic, offline=offline))
         else:
             if offline:
-                from lms_cli.errors import UsageError
-
                 raise UsageError("--offline applies to --trials", "add --trials, or drop --offline")
             emit_summary(env, out, summary, citations)
 
@@ -205,7 +195,14 @@ def topics(
 
 @app.command(short_help="Show one topic, claim or reference.")
 def show(
-    item_id: Annotated[str, typer.Argument(metavar="ID", help="A topic slug, reference id or claim id.")],
+    item_id: Annotated[
+        str,
+        typer.Argument(
+            metavar="ID",
+            help="A topic slug, claim id, or a reference by id, pmid:N, PMID, DOI or PMCID.",
+            autocompletion=complete_item,
+        ),
+    ],
     fmt: FormatOpt = PlainFormat.AUTO,
     evidence: EvidenceOpt = None,
     no_bundled: NoBundledOpt = False,
@@ -239,8 +236,6 @@ def validate(
         if paths:
             missing = [p for p in paths if not p.exists()]
             if missing:
-                from lms_cli.errors import UsageError
-
                 raise UsageError(f"path not found: {missing[0]}")
             base = load.load(paths, max_bytes(env))
         else:
@@ -263,6 +258,32 @@ def main() -> Any:
 
     guard_standard_streams()
     return app()
+
+
+class Shell(StrEnum):
+    """Shells lms can complete for."""
+
+    BASH = "bash"
+    ZSH = "zsh"
+    FISH = "fish"
+
+
+@app.command(short_help="Print the shell completion script.")
+def completion(shell: Annotated[Shell, typer.Argument(help="The shell: bash, zsh or fish.")]) -> None:
+    """Print the completion script for SHELL (topics, ids and options complete with Tab).
+
+    Examples:  lms completion bash >> ~/.bashrc;  lms completion zsh > ~/.zfunc/_lms;
+    lms completion fish > ~/.config/fish/completions/lms.fish
+    """
+    env = Env.current()
+    with boundary(False, env):
+        try:
+            from typer._completion_shared import get_completion_script
+        except ImportError:  # pragma: no cover - a Typer without it
+            raise UsageError("this Typer version cannot write completion scripts; use --show-completion") from None
+        env.write(
+            get_completion_script(prog_name="lms", complete_var="_LMS_COMPLETE", shell=shell.value).rstrip() + "\n"
+        )
 
 
 # Command groups defined in their own modules (imported here so `lms --help` lists them).

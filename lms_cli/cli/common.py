@@ -410,3 +410,29 @@ def load_base(
         if part.topic(topic) is not None:
             return part
     return load.load(roots, limit, cache=cache)
+
+
+# --- shell completion ---------------------------------------------------------------------------
+
+
+def complete_ids(incomplete: str, *, topics: bool = True, items: bool = False) -> list[str]:
+    """Shell completion: topic slugs (and reference and claim ids) of the loaded base starting with
+    what was typed. Completion must never print a traceback into the shell, so any failure is none."""
+    try:
+        base = load_base(Env.current(), None, False)
+    except Exception:
+        return []
+    names = [t.slug for t in base.topics] if topics else []
+    if items:
+        names += [r.id for r in base.references] + [c.id for c in base.claims]
+    return [n for n in names if n.startswith(incomplete)]
+
+
+def complete_topic(incomplete: str) -> list[str]:
+    """Shell completion for TOPIC arguments."""
+    return complete_ids(incomplete)
+
+
+def complete_item(incomplete: str) -> list[str]:
+    """Shell completion for `lms show ID`: topics, references and claims."""
+    return complete_ids(incomplete, items=True)

@@ -23,6 +23,7 @@ from lms_cli.cli.common import (
     SinceOpt,
     boundary,
     choose_topic,
+    complete_topic,
     load_base,
     make_filters,
     max_bytes,
@@ -142,7 +143,11 @@ def report(
 def cite(
     topic: Annotated[
         str | None,
-        typer.Argument(metavar="[TOPIC]", help="Export the references this topic cites (a slug or plain words)."),
+        typer.Argument(
+            metavar="[TOPIC]",
+            help="Export the references this topic cites (a slug or plain words).",
+            autocompletion=complete_topic,
+        ),
     ] = None,
     all_refs: Annotated[bool, typer.Option("--all", help="Export every reference instead of one topic's.")] = False,
     fmt: Annotated[

@@ -312,3 +312,19 @@ def test_ask_and_search_write_an_html_page(invoke: Invoke, fixture_args: list[st
     assert found.exit_code == 0 and found.stdout.startswith("<!DOCTYPE html>")
     plain = invoke("topics", "--format", "html", *fixture_args)
     assert plain.exit_code == ExitCode.USAGE and "'html' is not one of" in plain.stderr
+
+
+@pytest.mark.parametrize(
+    ("shell", "start"), [("bash", "_lms_completion()"), ("zsh", "#compdef lms"), ("fish", "complete")]
+)
+def test_completion_scripts_for_each_shell(invoke: Invoke, shell: str, start: str) -> None:
+    result = invoke("completion", shell)
+    assert result.exit_code == 0
+    assert result.stdout.startswith(start) and "_LMS_COMPLETE" in result.stdout
+
+
+def test_completion_offers_ids_for_show() -> None:
+    env = {"_LMS_COMPLETE": "complete_bash", "COMP_WORDS": "lms show pautier20", "COMP_CWORD": "2"}
+    lms = str(Path(sys.executable).with_name("lms"))
+    proc = subprocess.run([lms], capture_output=True, text=True, check=False, env={**os.environ, **env})
+    assert set(proc.stdout.split()) == {"pautier2012", "pautier2015", "pautier2020", "pautier2022", "pautier2024"}
