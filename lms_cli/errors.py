@@ -70,7 +70,7 @@ class ServiceError(LmsError):
 
 
 class Problem(NamedTuple):
-    """One validation problem, located in a file (line and column are 1-based)."""
+    """One validation problem, located in a file (line and column are 1-based; 0 for a whole folder)."""
 
     path: str
     line: int
@@ -78,6 +78,8 @@ class Problem(NamedTuple):
     message: str
 
     def __str__(self) -> str:
+        if not self.line:  # a folder, or a file as a whole: no position to give
+            return f"{self.path}: {self.message}"
         return f"{self.path}:{self.line}:{self.column}: {self.message}"
 
 

@@ -32,7 +32,9 @@ def kind_of(value: Any) -> str:
         return f"the number {value}"
     if isinstance(value, dt.date):
         return "a date"
-    return type(value).__name__
+    if isinstance(value, str):
+        return "text"
+    return "a value of another kind"
 
 
 def close_matches(word: str, options: Iterable[str], n: int = 3, cutoff: float = 0.6) -> list[str]:

@@ -75,7 +75,7 @@ def test_every_problem_is_reported_with_its_position() -> None:
         "r.yaml:7:12: field 'since' 1700 is not a year between 1800 and 2100",
         "r.yaml:8:17: field 'population' 'all' is not one of uterine, extra-uterine",
         "r.yaml:9:5: section 2 is missing required field 'topic'",
-        "r.yaml:10:5: each section must be a mapping with a topic, not str",
+        "r.yaml:10:5: each section must be a mapping with a topic, not text",
     ]
 
 

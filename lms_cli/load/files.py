@@ -79,7 +79,7 @@ def listing(roots: Sequence[Path]) -> tuple[list[Path], list[Problem]]:
     for root in roots:
         found = list(iter_files(root))
         if not found:
-            problems.append(Problem(str(root), 1, 1, "no .yaml or .yml evidence files here"))
+            problems.append(Problem(str(root), 0, 0, "no .yaml or .yml evidence files here"))
         files.extend(found)
     return files, problems
 

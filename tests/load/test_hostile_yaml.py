@@ -181,10 +181,10 @@ def test_wrong_types_in_every_field(invoke: Invoke, tmp_path: Path) -> None:
             "w.yaml:5:14: field 'aliases' must be a list, not true/false",
             "w.yaml:7:9: field 'id' must be text, not the number 2014",
             "w.yaml:8:13: field 'design' must be text, not a list",
-            "w.yaml:9:14: field 'authors' must be a list, not str",
+            "w.yaml:9:14: field 'authors' must be a list, not text",
             "w.yaml:10:12: field 'title' must be text, not empty",
             "w.yaml:11:14: field 'journal' must be text, not a date",
-            "w.yaml:12:11: field 'year' must be a year like 2014, not str",
+            "w.yaml:12:11: field 'year' must be a year like 2014, not text",
             "w.yaml:13:13: field 'volume' must be text, not a mapping",
             "w.yaml:14:12: field 'issue' must be text, not a list",
             "w.yaml:15:12: field 'pages' must be text, not true/false",
@@ -195,10 +195,10 @@ def test_wrong_types_in_every_field(invoke: Invoke, tmp_path: Path) -> None:
             "w.yaml:20:15: field 'findings' must be a list, not a mapping",
             "w.yaml:21:11: field 'note' must be text, not a list",
             "w.yaml:23:9: field 'id' must be text, not a list",
-            "w.yaml:24:13: field 'topics' must be a list, not str",
+            "w.yaml:24:13: field 'topics' must be a list, not text",
             "w.yaml:25:14: field 'section' must be text, not the number 3",
             "w.yaml:26:16: field 'statement' must be text, not a mapping",
-            "w.yaml:27:12: field 'cites' must be a list, not str",
+            "w.yaml:27:12: field 'cites' must be a list, not text",
             "w.yaml:28:17: field 'population' must be text, not a list",
             "w.yaml:29:15: field 'reviewed' must be a date like 2026-11-27, not a list",
             "w.yaml:31:14: topics[1] must be text, not the number 1",
@@ -219,11 +219,11 @@ def test_wrong_types_in_every_field(invoke: Invoke, tmp_path: Path) -> None:
         ("---\n", "1:1: file is empty: expected topics, references or claims"),
         ("~\n", "1:1: file is empty: expected topics, references or claims"),
         ("- topics\n- claims\n", "1:1: file must be a mapping with topics, references or claims, not a list"),
-        ("hello\n", "1:1: file must be a mapping with topics, references or claims, not str"),
+        ("hello\n", "1:1: file must be a mapping with topics, references or claims, not text"),
         ("42\n", "1:1: file must be a mapping with topics, references or claims, not the number 42"),
         ("2026-01-01\n", "1:1: file must be a mapping with topics, references or claims, not a date"),
         ("topics: {slug: a}\n", "1:9: 'topics' must be a list, not a mapping"),
-        ("claims: [x]\n", "1:10: each of claims must be a mapping of fields, not str"),
+        ("claims: [x]\n", "1:10: each of claims must be a mapping of fields, not text"),
         (
             "topic: []\n",
             "1:1: unknown top-level key 'topic' (did you mean 'topics'?); expected topics, references or claims",
@@ -550,8 +550,8 @@ def test_escaped_surrogate_pairs_join_into_one_character(invoke: Invoke, tmp_pat
 @pytest.mark.parametrize(
     ("year", "expected"),
     [
-        ("0x" + "f" * 3000, "must be a year like 2014, not str"),
-        ("9" * 5000, "must be a year like 2014, not str"),  # over Python's int-string limit
+        ("0x" + "f" * 3000, "must be a year like 2014, not text"),
+        ("9" * 5000, "must be a year like 2014, not text"),  # over Python's int-string limit
         ("99999999999999999999", "99999999999999999999 is not a plausible publication year"),
     ],
     ids=["hex", "decimal-over-int-limit", "long-decimal"],
@@ -574,7 +574,7 @@ def test_explicit_tags_on_text_they_cannot_read(invoke: Invoke, tmp_path: Path) 
         put(tmp_path / "ev", {"e.yaml": TOPIC + text}),
         [
             "e.yaml:10:14: field 'journal' must not be empty",
-            "e.yaml:11:11: field 'year' must be a year like 2014, not str",
+            "e.yaml:11:11: field 'year' must be a year like 2014, not text",
             "e.yaml:14:66: reference 'r' has problems of its own (listed), so it cannot be cited",
             "e.yaml:14:80: field 'reviewed' must be a date like 2026-11-27, not 'x'",
         ],
@@ -586,7 +586,7 @@ def test_explicit_tags_on_text_they_cannot_read(invoke: Invoke, tmp_path: Path) 
 
 def test_directory_without_evidence(invoke: Invoke, tmp_path: Path) -> None:
     directory = put(tmp_path / "ev", {"notes.txt": "not evidence", ".hidden.yaml": TOPIC})
-    refused(invoke, directory, [":1:1: no .yaml or .yml evidence files here"])
+    refused(invoke, directory, [": no .yaml or .yml evidence files here"])
     missing = invoke("ask", "first-line", "--no-bundled", "-e", str(tmp_path / "nope"))
     assert (missing.exit_code, missing.stderr) == (ExitCode.USAGE, f"Error: evidence path not found: {tmp_path}/nope\n")
 
