@@ -18,7 +18,7 @@ A spec is YAML, validated like evidence files (every problem as FILE:LINE:COL)::
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -193,8 +193,12 @@ def _fields(
     return out if ok else None
 
 
-def parse_spec(data: bytes, path: str) -> ReportSpec:
-    """Read a report spec; raise SpecError listing every problem as FILE:LINE:COL."""
+def parse_spec(data: bytes, path: str, topics: Collection[str] | None = None) -> ReportSpec:
+    """Read a report spec; raise SpecError listing every problem as FILE:LINE:COL.
+
+    With ``topics`` (the slugs of the base), an unknown topic is one of those problems, so
+    one run reports everything.
+    """
     text, problem = yamlsafe.decode(data, path)
     if problem is not None:
         raise SpecError([problem])
@@ -220,6 +224,12 @@ def parse_spec(data: bytes, path: str) -> ReportSpec:
                 )
                 continue
             fields = _fields(item, _SECTION, f"section {i + 1}", path, problems)
+            slug = item.get("topic")
+            if topics is not None and isinstance(slug, str) and slug not in topics:
+                problems.append(
+                    Problem(path, *item.val_pos["topic"], f"unknown topic {slug!r}{did_you_mean(slug, topics)}")
+                )
+                continue
             if fields is not None:
                 filters = Filters(fields.get("min_rank"), fields.get("since"), fields.get("population"))
                 specs.append(
@@ -232,7 +242,8 @@ def parse_spec(data: bytes, path: str) -> ReportSpec:
             Problem(path, *root.val_pos["sections"], "field 'sections' must be a non-empty list of sections")
         )
     if problems or top is None:
-        raise SpecError(problems)
+        unknown = any(p.message.startswith("unknown topic ") for p in problems)
+        raise SpecError(problems, "run `lms topics` to list them" if unknown else None)
     return ReportSpec(path, top["title"], tuple(specs), top.get("subtitle"), top.get("author", ()), top.get("date"))
 
 

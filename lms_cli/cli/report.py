@@ -122,8 +122,9 @@ def report(
             why = unreadable.problems[0].message.removeprefix("cannot read file: ")
             raise UsageError(f"cannot read report spec {spec}: {why}")
         assert data is not None
-        parsed = parse_spec(data, str(spec))
-        composed = compose_report(parsed, load_base(env, evidence, no_bundled, no_cache), report_date(env))
+        base = load_base(env, evidence, no_bundled, no_cache)
+        parsed = parse_spec(data, str(spec), [t.slug for t in base.topics])
+        composed = compose_report(parsed, base, report_date(env))
         if fmt is ReportFormat.JSON:
             text = render_report.json(composed)
         elif fmt is ReportFormat.HTML:

@@ -410,3 +410,16 @@ def test_pandoc_standalone_documents_are_titled_without_warnings(
     ).stdout
     assert '<p class="subtitle">A small report for the golden-file tests</p>' in report_html
     assert '<p class="author">A. Writer</p>' in report_html and '<p class="date">2026-03-01</p>' in report_html
+
+
+def test_an_unknown_topic_is_reported_with_the_other_spec_problems(
+    invoke: Invoke, fixture_args: list[str], tmp_path: Path
+) -> None:
+    spec = write(tmp_path / "s.yaml", "title: T\ncolour: red\nsections:\n  - topic: frist-line\n    since: soon\n")
+    result = invoke("report", str(spec), *fixture_args)
+    assert result.exit_code == ExitCode.INVALID_EVIDENCE
+    lines = result.stderr.splitlines()
+    assert lines[0] == "Error: 3 problems in the report spec:"
+    assert any("unknown field 'colour'" in line for line in lines)
+    assert any("unknown topic 'frist-line' (did you mean 'first-line'?)" in line for line in lines)
+    assert any("field 'since'" in line for line in lines)
