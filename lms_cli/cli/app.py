@@ -154,12 +154,12 @@ def search(
     """Find claims across all topics that match WORDS, best first, grouped by topic.
 
     Words are normalised as for `ask` (plurals, synonyms, typos); a claim matches when it
-    has at least half of them. Exit 1 when nothing matches.
+    has at least half of them. Exit 2 when no claim matches (as `ask` for what the base does
+    not cover), 1 when the filters removed every match.
     """
     env = Env.current()
     with boundary(debug, env):
         from lms_cli.compose import compose_search
-        from lms_cli.errors import NoResultsError
         from lms_cli.resolve import search as find
         from lms_cli.select import emptied, filter_claims
 
@@ -168,7 +168,7 @@ def search(
         filters = make_filters(min_rank, since, population)
         matched = find(base, text)
         if not matched:
-            raise NoResultsError(f"no claim matches {text!r}", "try fewer or other words, or `lms topics`")
+            raise UsageError(f"not covered: no claim matches {text!r}", "try fewer or other words, or `lms topics`")
         kept, removed, hidden = filter_claims(matched, base.reference_map(), filters)
         if removed is not None:
             raise emptied(repr(text), removed)

@@ -296,8 +296,8 @@ def test_search_markdown_and_misses(invoke: Invoke, fixture_args: list[str]) -> 
     assert result.exit_code == 0
     assert result.stdout.startswith("# Claims matching: trabectedin\n\n## First-line therapy (first-line)\n\n- Adding")
     none = invoke("search", "zebra", *fixture_args)
-    assert none.exit_code == ExitCode.NO_RESULTS
-    assert none.stderr.startswith("Error: no claim matches 'zebra'")
+    assert none.exit_code == ExitCode.USAGE  # as `ask` for what the base does not cover
+    assert none.stderr.startswith("Error: not covered: no claim matches 'zebra'")
     filtered = invoke("search", "liver", "--min-rank", "rct", *fixture_args)
     assert filtered.exit_code == ExitCode.NO_RESULTS
     assert filtered.stderr.startswith("Error: no claims left for 'liver': --min-rank rct removed the last 1 claim\n")
