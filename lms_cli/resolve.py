@@ -510,6 +510,8 @@ def resolve(base: EvidenceBase, query: str, index: TopicIndex | None = None) -> 
     other = _OTHER_DISEASE.search(lowered)
     if other is not None and not _NAMES_LMS.search(lowered):
         return Resolution(query, None, False, tuple(index.rank(words)), corrections, other_disease=other.group(0))
+    if not words and _NAMES_LMS.search(lowered):  # "lms", "leiomyosarcoma?": the disease itself
+        words = ["definition"]
     fixed, _ = index.fix(text)
     uncovered = tuple(
         dict.fromkeys(

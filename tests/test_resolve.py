@@ -113,6 +113,8 @@ def test_not_covered_names_the_missing_words(bundled: EvidenceBase) -> None:
     assert other.other_disease == "liposarcoma"
     assert resolve(bundled, "liposarcoma vs leiomyosarcoma eribulin").other_disease is None  # names LMS too
     assert resolve(bundled, "what is leiomyosarcoma").topic is not None
+    bare = resolve(bundled, "leiomyosarcoma?")  # naming only the disease asks about the disease
+    assert bare.topic is not None and bare.topic.slug == "about-lms" and bare.uncovered == ()
 
 
 def test_a_claim_elsewhere_holding_every_word_is_pointed_at(bundled: EvidenceBase) -> None:
