@@ -437,7 +437,7 @@ class TopicIndex:
     def read(self, text: str) -> tuple[list[str], tuple[tuple[str, str], ...]]:
         """The normalised words of a query, typos corrected, and the corrections made."""
         fixed, corrections = self.fix(text)
-        return (tokens(fixed) if corrections else self.correct(tokens(text))[0]), corrections
+        return tokens(fixed), corrections
 
     def fix(self, text: str) -> tuple[str, tuple[tuple[str, str], ...]]:
         """The query with its typos corrected (a fix may complete a phrase: "frist line"), and the fixes."""
@@ -505,14 +505,14 @@ def resolve(base: EvidenceBase, query: str, index: TopicIndex | None = None) -> 
     if exact is not None:
         return Resolution(query, exact, True, (Candidate(exact, math.inf),))
     index = index or TopicIndex(base)
-    words, corrections = index.read(text)
+    fixed, corrections = index.fix(text)  # once: the words and the uncovered ones both come from it
+    words = tokens(fixed)
     lowered = text.lower()
     other = _OTHER_DISEASE.search(lowered)
     if other is not None and not _NAMES_LMS.search(lowered):
         return Resolution(query, None, False, tuple(index.rank(words)), corrections, other_disease=other.group(0))
     if not words and _NAMES_LMS.search(lowered):  # "lms", "leiomyosarcoma?": the disease itself
         words = ["definition"]
-    fixed, _ = index.fix(text)
     uncovered = tuple(
         dict.fromkeys(
             raw

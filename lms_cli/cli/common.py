@@ -331,17 +331,21 @@ def max_bytes(env: Env) -> int:
     return int(digits)
 
 
+def warn_hidden(env: Env, out: Format, summary: Summary) -> None:
+    """Say on stderr, once, how many claims the filters hid and why (JSON has it as a field)."""
+    if out is not Format.JSON:
+        from lms_cli.render import hidden_note
+
+        if note := hidden_note(summary.hidden):
+            env.warn(note)
+
+
 def emit_summary(env: Env, out: Format, summary: Summary, citations: CitationStyle | None = None) -> None:
     """Write a composed summary in the resolved format (the one place `ask` and `search` print).
 
     What the filters hid goes to stderr, once, except in JSON, where it is a field.
     """
-    if out is not Format.JSON:
-        from lms_cli.render import hidden_note
-
-        note = hidden_note(summary.hidden)
-        if note:
-            env.warn(note)
+    warn_hidden(env, out, summary)
     from lms_cli.cite import CitationStyle
     from lms_cli.render import page, pick
 

@@ -26,6 +26,7 @@ from lms_cli.cli.common import (
     boundary,
     choose_topic,
     load_base,
+    warn_hidden,
 )
 from lms_cli.errors import ServiceError, UsageError
 from lms_cli.render import Format
@@ -136,10 +137,9 @@ def find_trials(
 
 def emit_with_trials(env: Env, out: Format, summary: "Summary", citations: "CitationStyle", result: "Trials") -> None:
     """`ask --trials`: the answer with its "Open trials" section, in the resolved format."""
-    from lms_cli.render import hidden_note, pick
+    from lms_cli.render import pick
 
-    if out is not Format.JSON and (note := hidden_note(summary.hidden)):
-        env.warn(note)
+    warn_hidden(env, out, summary)
     env.emit(pick(out).with_trials(summary, result, citations))
 
 
