@@ -68,7 +68,7 @@ STALE_TEMP_S = 3600
 UNUSED_SNAPSHOT_S = 30 * 24 * 3600
 # Modules whose code decides what a file parses to; their stamps are part of the key, so an
 # edited validator (in a development install) never trusts rows the old one made.
-_LOADER_MODULES = ("model.py", "errors.py", "text.py")  # with every module of lms_cli/load/
+_LOADER_MODULES = ("model.py", "errors.py", "text.py", "words.py")  # with every module of lms_cli/load/
 # SQLite allows 999 parameters per statement in old builds.
 _CHUNK = 900
 
