@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lms_cli.errors import UsageError
 from lms_cli.model import Claim, EvidenceBase, Topic
+from lms_cli.store import Key, Lexicon, MemoryLexicon, Store
 from lms_cli.text import close_matches
 from lms_cli.words import _SYNONYMS, tokens, word_pairs
 
@@ -111,48 +112,58 @@ class Resolution:
 
 
 class TopicIndex:
-    """Token statistics of every topic, built once per evidence base."""
+    """Token statistics of the topics, and of their claims through a ``Lexicon``, read word by word.
 
-    def __init__(self, base: EvidenceBase) -> None:
-        self.topics = base.topics
+    Only the words a question holds are looked up, so a store that reads rows on demand
+    answers a question without reading every claim.
+    """
+
+    def __init__(self, topics: Sequence[Topic] | EvidenceBase, lexicon: Lexicon | None = None) -> None:
+        if isinstance(topics, EvidenceBase):
+            lexicon = lexicon or MemoryLexicon(topics.claims)
+            topics = topics.topics
+        if lexicon is None:
+            raise TypeError("a TopicIndex of topics needs their claims' lexicon")
+        self.topics = tuple(topics)
+        self.lexicon = lexicon
         self.strong: dict[str, set[str]] = {}
         self.question: dict[str, set[str]] = {}
-        self.claims: dict[str, Counter[str]] = {}
         self.aliases: dict[str, list[list[str]]] = {}
-        for t in base.topics:
+        for t in self.topics:
             self.strong[t.slug] = set(tokens(t.slug.replace("-", " ") + " " + t.title + " " + " ".join(t.aliases)))
             self.question[t.slug] = set(tokens(t.question))
             self.aliases[t.slug] = [a for a in (tokens(x) for x in (*t.aliases, t.title)) if a]
-            self.claims[t.slug] = Counter()
-        self.claim_words: dict[str, frozenset[str]] = {}  # search reuses them
-        self.in_claims: Counter[str] = Counter()  # how many claims hold each word
-        self.topic_claims: dict[str, list[str]] = {t.slug: [] for t in base.topics}
-        for c in base.claims:
-            words = tokens(c.statement)
-            self.claim_words[c.id] = frozenset(words)
-            self.in_claims.update(self.claim_words[c.id])
-            for slug in c.topics:
-                if slug in self.claims:
-                    self.claims[slug].update(words)
-                    self.topic_claims[slug].append(c.id)
-        self.claim_by_id = {c.id: c for c in base.claims}
         self.topic_words: set[str] = set().union(*self.strong.values(), *self.question.values())
-        df: Counter[str] = Counter()
-        for t in base.topics:
-            df.update(self.strong[t.slug] | self.question[t.slug] | set(self.claims[t.slug]))
-        n = max(len(base.topics), 1)
-        self.idf = {w: math.log(1 + n / d) for w, d in df.items()}
-        # typos are corrected towards words as typed too ("spred" -> "spread"), then re-normalised
-        self.known = sorted(set(self.idf) | set(_SYNONYMS))
+        self._idf: dict[str, float | None] = {}
+        self._known: list[str] | None = None
+        self._held: dict[tuple[str, ...], dict[Key, tuple[str, ...]]] = {}
+
+    def idf(self, word: str) -> float | None:
+        """The word's rarity across topics, log(1 + topics / topics holding it); None when none does."""
+        if word not in self._idf:
+            in_claims = self.lexicon.topic_counts(word)
+            df = sum(
+                1
+                for t in self.topics
+                if word in self.strong[t.slug] or word in self.question[t.slug] or in_claims.get(t.slug, 0) > 0
+            )
+            self._idf[word] = math.log(1 + max(len(self.topics), 1) / df) if df else None
+        return self._idf[word]
+
+    def known(self) -> list[str]:
+        """Every word typos are corrected towards (as typed too: "spred" -> "spread", then re-normalised)."""
+        if self._known is None:
+            self._known = sorted(set(self.lexicon.vocabulary()) | self.topic_words | set(_SYNONYMS))
+        return self._known
 
     def correct(self, words: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
         """Replace unknown words by the closest known word (typos), when one is close enough."""
         fixed, changes = [], []
         for w in words:
-            if w in self.idf or len(w) < 4 or w.isdigit():
+            if len(w) < 4 or w.isdigit() or self.idf(w) is not None:
                 fixed.append(w)
                 continue
-            close = close_matches(w, self.known, n=1, cutoff=0.8)
+            close = close_matches(w, self.known(), n=1, cutoff=0.8)
             if close:
                 changes.append((w, close[0]))
             fixed.append(close[0] if close else w)
@@ -172,15 +183,14 @@ class TopicIndex:
 
     def score(self, words: list[str], slug: str) -> float:
         total = 0.0
-        claims = self.claims[slug]
         for w in dict.fromkeys(words):
-            idf = self.idf.get(w, 0.0)
+            idf = self.idf(w) or 0.0
             if w in self.strong[slug]:
                 weight = 3.0
             elif w in self.question[slug]:
                 weight = 2.0
             else:
-                weight = 0.5 * min(1.0, claims[w] / 3)
+                weight = 0.5 * min(1.0, self.lexicon.topic_counts(w).get(slug, 0) / 3)
             total += weight * idf
         total += self._claim_bonus(words, slug)
         joined = " " + " ".join(words) + " "
@@ -191,44 +201,71 @@ class TopicIndex:
                 total += 1.0 * len(alias)
         return total
 
+    def _holding_all(self, words: list[str]) -> dict[Key, tuple[str, ...]]:
+        """The claims holding every one of ``words`` (two or more distinct): key -> topics."""
+        memo = tuple(sorted(set(words)))
+        if memo in self._held:
+            return self._held[memo]
+        wanted = sorted(memo, key=lambda w: len(self.lexicon.holders(w)))
+        if len(wanted) < 2:
+            return {}
+        held = dict(self.lexicon.holders(wanted[0]))
+        for w in wanted[1:]:
+            if not held:
+                break
+            other = self.lexicon.holders(w)
+            held = {k: v for k, v in held.items() if k in other}
+        self._held[memo] = held
+        return held
+
     def _claim_bonus(self, words: list[str], slug: str) -> float:
         """A topic with one claim holding every word (two or more) answers precisely: its rarity, once."""
-        wanted = set(words)
-        if len(wanted) < 2:
-            return 0.0
-        for claim_id in self.topic_claims[slug]:
-            if wanted <= self.claim_words[claim_id]:
-                return sum(self.idf.get(w, 0.0) for w in wanted)
+        if any(slug in topics for topics in self._holding_all(words).values()):
+            return sum(self.idf(w) or 0.0 for w in set(words))
         return 0.0
 
     def covered(self, word: str) -> bool:
         """True when a topic names the word, or enough claims hold it to answer about it."""
-        return word in self.topic_words or self.in_claims[word] >= MIN_CLAIMS
+        return word in self.topic_words or len(self.lexicon.holders(word)) >= MIN_CLAIMS
 
     def holding(self, words: list[str]) -> Claim | None:
-        """The first claim holding every one of ``words`` (two or more), or None."""
-        wanted = set(words)
-        if len(wanted) < 2:
-            return None
-        for claim_id, held in self.claim_words.items():
-            if wanted <= held:
-                return self.claim_by_id[claim_id]
-        return None
+        """The first claim (in load order) holding every one of ``words`` (two or more), or None."""
+        held = self._holding_all(words)
+        return self.lexicon.claims([min(held)])[0] if held else None
 
     def rank(self, words: list[str]) -> list[Candidate]:
         ranked = [Candidate(t, self.score(words, t.slug)) for t in self.topics]
         ranked = [c for c in ranked if c.score > 0]
         return sorted(ranked, key=lambda c: (-c.score, c.topic.slug))
 
+    def search(self, query: str) -> list[Key]:
+        """Claims whose text holds at least half of the query's words, best first (ties in load order)."""
+        words, _ = self.read(query)
+        wanted = list(dict.fromkeys(words))
+        if not wanted:
+            return []
+        need = math.ceil(len(wanted) / 2)
+        hits: dict[Key, list[str]] = {}
+        for w in wanted:
+            for key in self.lexicon.holders(w):
+                hits.setdefault(key, []).append(w)
+        scored = [
+            (sum(idf if (idf := self.idf(w)) is not None else 1.0 for w in found), key)
+            for key, found in sorted(hits.items())
+            if len(found) >= need
+        ]
+        scored.sort(key=lambda pair: -pair[0])  # stable: ties stay in load order
+        return [key for _, key in scored]
 
-def resolve(base: EvidenceBase, query: str, index: TopicIndex | None = None) -> Resolution:
+
+def resolve(base: EvidenceBase | TopicIndex, query: str) -> Resolution:
     """Find the topic a slug or plain-words question is about (topic None when unclear)."""
+    index = base if isinstance(base, TopicIndex) else TopicIndex(base)
     text = query.strip()
     slugish = re.sub(r"[\s_]+", "-", text.lower()).strip("-?!. ")
-    exact = base.topic(slugish)
+    exact = next((t for t in index.topics if t.slug == slugish), None)
     if exact is not None:
         return Resolution(query, exact, True, (Candidate(exact, math.inf),))
-    index = index or TopicIndex(base)
     fixed, corrections = index.fix(text)  # once: the words and the uncovered ones both come from it
     words = tokens(fixed)
     lowered = text.lower()
@@ -257,7 +294,7 @@ def resolve(base: EvidenceBase, query: str, index: TopicIndex | None = None) -> 
     return Resolution(query, best, False, ranked, corrections, pointer=pointer)
 
 
-def choose(resolution: Resolution, base: EvidenceBase, best: bool = False) -> Topic:
+def choose(resolution: Resolution, base: EvidenceBase | Store | TopicIndex, best: bool = False) -> Topic:
     """The topic to answer, or a UsageError: not covered, or the close candidates listed."""
     if resolution.other_disease is not None:
         raise UsageError(
@@ -292,23 +329,12 @@ def choose(resolution: Resolution, base: EvidenceBase, best: bool = False) -> To
     raise UsageError(f"not covered: no topic of the base answers {resolution.query!r}", hint)
 
 
-def search(base: EvidenceBase, query: str, index: TopicIndex | None = None) -> list[Claim]:
+def search(base: EvidenceBase, query: str) -> list[Claim]:
     """Claims whose text matches the query words, best first (ties keep file order).
 
     A claim matches when it contains at least half of the query's content words
     (after normalisation and typo correction); each matching word counts its rarity
     across topics.
     """
-    index = index or TopicIndex(base)
-    words, _ = index.read(query)
-    wanted = list(dict.fromkeys(words))
-    if not wanted:
-        return []
-    need = math.ceil(len(wanted) / 2)
-    scored = []
-    for claim in base.claims:
-        hits = [w for w in wanted if w in index.claim_words[claim.id]]
-        if len(hits) >= need:
-            scored.append((sum(index.idf.get(w, 1.0) for w in hits), claim))
-    scored.sort(key=lambda pair: -pair[0])  # stable: ties stay in file order
-    return [claim for _, claim in scored]
+    index = TopicIndex(base)
+    return index.lexicon.claims(index.search(query))

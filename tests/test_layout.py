@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).parent.parent / "lms_cli"
 #: base: frozen data, errors, text helpers. core: the pipeline steps and the services and jobs
 #: built on them. render: output formats. cli: the command line, the only layer knowing exit codes.
 LAYERS = ("base", "core", "render", "cli")
-BASE = {"lms_cli", "lms_cli.model", "lms_cli.errors", "lms_cli.text", "lms_cli.words"}
+BASE = {"lms_cli", "lms_cli.model", "lms_cli.errors", "lms_cli.text", "lms_cli.words", "lms_cli.store"}
 
 
 def layer(module: str) -> str:
