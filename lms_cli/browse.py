@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 from lms_cli.errors import UsageError
 from lms_cli.model import Claim, EvidenceBase, Rank, Reference, Topic
+from lms_cli.store import Cited, MemoryStore, Store
 from lms_cli.text import close_matches
 
 
@@ -20,14 +21,15 @@ class TopicRow(NamedTuple):
     references: int
 
 
-def topic_rows(base: EvidenceBase) -> list[TopicRow]:
+def topic_rows(base: EvidenceBase | Store) -> list[TopicRow]:
     """Every topic in file order with how many claims and distinct references it has."""
-    rows = []
-    for t in base.topics:
-        claims = [c for c in base.claims if t.slug in c.topics]
-        refs = {r for c in claims for r in c.cites}
-        rows.append(TopicRow(t.slug, t.title, t.question, len(claims), len(refs)))
-    return rows
+    store = _store(base)
+    sizes = store.sizes()
+    return [TopicRow(t.slug, t.title, t.question, *sizes[t.slug]) for t in store.topics]
+
+
+def _store(base: EvidenceBase | Store) -> Store:
+    return MemoryStore(base) if isinstance(base, EvidenceBase) else base
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ class Detail:
 _PREFIXES = ("pmid:", "doi:", "pmcid:", "https://doi.org/", "http://doi.org/", "doi.org/")
 
 
-def find_reference(base: EvidenceBase, text: str) -> Reference | None:
+def find_reference(base: EvidenceBase | Store, text: str) -> Reference | None:
     """The reference an identifier lms prints names: its id, key (``pmid:N``, ``doi:...``), a bare
     PMID, a DOI (case-insensitive, with or without https://doi.org/) or a PMCID."""
     wanted = text.strip()
@@ -51,7 +53,7 @@ def find_reference(base: EvidenceBase, text: str) -> Reference | None:
         if lowered.startswith(prefix):
             wanted, lowered = wanted[len(prefix) :], lowered[len(prefix) :]
             break
-    for ref in base.references:
+    for ref in base.references if isinstance(base, EvidenceBase) else base.references():
         if (
             ref.id == wanted
             or ref.key.lower() == text.strip().lower()
@@ -63,20 +65,18 @@ def find_reference(base: EvidenceBase, text: str) -> Reference | None:
     return None
 
 
-def detail(base: EvidenceBase, item_id: str) -> Detail:
+def detail(base: EvidenceBase | Store, item_id: str) -> Detail:
     """One topic, claim or reference by id (or any identifier of a reference), with its links."""
-    refs = base.reference_map()
-    if (topic := base.topic(item_id)) is not None:
-        return Detail(topic, tuple(c for c in base.claims if item_id in c.topics), ())
-    if item_id in refs:
-        return Detail(refs[item_id], tuple(c for c in base.claims if item_id in c.cites), ())
-    for claim in base.claims:
-        if claim.id == item_id:
-            return Detail(claim, (), tuple(refs[r] for r in claim.cites))
-    if (ref := find_reference(base, item_id)) is not None:
-        return Detail(ref, tuple(c for c in base.claims if ref.id in c.cites), ())
-    ids = [t.slug for t in base.topics] + list(refs) + [c.id for c in base.claims]
-    close = close_matches(item_id, ids)
+    store = _store(base)
+    if (topic := next((t for t in store.topics if t.slug == item_id), None)) is not None:
+        return Detail(topic, store.part(topic=item_id).claims, ())
+    if (ref := store.reference(item_id)) is not None:
+        return Detail(ref, store.citing(item_id), ())
+    if (claim := store.claim(item_id)) is not None:
+        return Detail(claim, (), tuple(r for r in map(store.reference, claim.cites) if r is not None))
+    if (ref := find_reference(store, item_id)) is not None:
+        return Detail(ref, store.citing(ref.id), ())
+    close = close_matches(item_id, store.ids())
     raise UsageError(
         f"no topic, reference or claim with id {item_id!r}",
         ("did you mean: " + ", ".join(close) + "?")
@@ -105,7 +105,7 @@ CHECKED_FIELDS = ("pmid", "doi", "pmcid", "volume", "issue", "pages", "n", "find
 
 
 def reference_rows(
-    base: EvidenceBase,
+    base: EvidenceBase | Store,
     *,
     min_rank: Rank | None = None,
     since: int | None = None,
@@ -113,14 +113,12 @@ def reference_rows(
     missing: str | None = None,
 ) -> list[ReferenceRow]:
     """Every reference in file order (filtered by rank, year, topic and a missing field)."""
-    citing: dict[str, list[Claim]] = {}
-    for c in base.claims:
-        for r in c.cites:
-            citing.setdefault(r, []).append(c)
+    store = _store(base)
+    cited = store.cited()
     rows = []
-    for ref in base.references:
-        claims = citing.get(ref.id, [])
-        topics = tuple(dict.fromkeys(t for c in claims for t in c.topics))
+    none = Cited(0, ())
+    for ref in store.references():
+        claims, topics = cited.get(ref.id, none)
         lacks = tuple(f for f in CHECKED_FIELDS if getattr(ref, f) in (None, ()))
         if min_rank is not None and not ref.rank.at_least(min_rank):
             continue
@@ -132,8 +130,6 @@ def reference_rows(
             continue
         first = ref.named_authors[0] if ref.named_authors else ""
         rows.append(
-            ReferenceRow(
-                ref.id, ref.rank.value, ref.year, first, ref.journal, ref.pmid, ref.doi, topics, len(claims), lacks
-            )
+            ReferenceRow(ref.id, ref.rank.value, ref.year, first, ref.journal, ref.pmid, ref.doi, topics, claims, lacks)
         )
     return rows
