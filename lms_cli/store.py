@@ -16,7 +16,6 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import NamedTuple, Protocol
 
 from lms_cli.model import Claim, EvidenceBase, Reference, Topic
-from lms_cli.words import tokens
 
 #: A claim's place in the load order: (file position, place in the file).
 Key = tuple[int, int]
@@ -119,6 +118,8 @@ class MemoryLexicon:
     """The words of every claim of a loaded base, tokenised once."""
 
     def __init__(self, claims: Sequence[Claim]) -> None:
+        from lms_cli.words import tokens
+
         self._claims = claims
         self._counts: dict[str, dict[str, int]] = {}
         self._holders: dict[str, dict[Key, tuple[str, ...]]] = {}

@@ -29,13 +29,13 @@ from lms_cli.cli.common import (
     PopulationOpt,
     SinceOpt,
     boundary,
-    choose_topic,
     complete_item,
     complete_topic,
     emit_summary,
-    load_base,
     make_filters,
     max_bytes,
+    open_store,
+    topic_base,
 )
 from lms_cli.cli.report import CitationsOpt, cite, report, resolve_format
 from lms_cli.cli.trials import trials as trials_command
@@ -122,9 +122,9 @@ def ask(
         from lms_cli.compose import compose
         from lms_cli.select import select
 
-        # An exact slug loads only that topic's claims and references (fast on large bases).
-        base = load_base(env, evidence, no_bundled, no_cache, topic=topic.strip())
-        query = Query(choose_topic(env, base, topic, best), make_filters(min_rank, since, population))
+        # Only that topic's claims and references are read (with a warm cache, on any size of base).
+        base, slug = topic_base(env, evidence, no_bundled, no_cache, topic, best)
+        query = Query(slug, make_filters(min_rank, since, population))
         summary = compose(query, select(base, query.topic, query.filters))
         out = resolve_format(env, fmt, citations)
         if trials:  # only now is httpx imported
@@ -160,16 +160,17 @@ def search(
     env = Env.current()
     with boundary(debug, env):
         from lms_cli.compose import compose_search
-        from lms_cli.resolve import search as find
+        from lms_cli.resolve import TopicIndex
         from lms_cli.select import emptied, filter_claims
 
-        base = load_base(env, evidence, no_bundled, no_cache)
         text = " ".join(words).strip()
         filters = make_filters(min_rank, since, population)
-        matched = find(base, text)
-        if not matched:
-            raise UsageError(f"not covered: no claim matches {text!r}", "try fewer or other words, or `lms topics`")
-        kept, removed, hidden = filter_claims(matched, base.reference_map(), filters)
+        with open_store(env, evidence, no_bundled, no_cache) as store:
+            keys = TopicIndex(store.topics, store.lexicon()).search(text)
+            if not keys:
+                raise UsageError(f"not covered: no claim matches {text!r}", "try fewer or other words, or `lms topics`")
+            base = store.part(keys=keys)  # the matched claims, best first, and what they cite
+        kept, removed, hidden = filter_claims(list(base.claims), base.reference_map(), filters)
         if removed is not None:
             raise emptied(repr(text), removed)
         summary = compose_search(Query("", filters, search=text), base.topics, kept, hidden)
@@ -189,7 +190,8 @@ def topics(
     with boundary(debug, env):
         from lms_cli.browse import topic_rows
 
-        rows = topic_rows(load_base(env, evidence, no_bundled, no_cache))
+        with open_store(env, evidence, no_bundled, no_cache) as store:
+            rows = topic_rows(store)
         env.emit(pick(env.resolve(fmt)).topics(rows))
 
 
@@ -214,7 +216,8 @@ def show(
     with boundary(debug, env):
         from lms_cli.browse import detail
 
-        found = detail(load_base(env, evidence, no_bundled, no_cache), item_id.strip())
+        with open_store(env, evidence, no_bundled, no_cache) as store:
+            found = detail(store, item_id.strip())
         env.emit(pick(env.resolve(fmt)).detail(found))
 
 
@@ -238,9 +241,11 @@ def validate(
             if missing:
                 raise UsageError(f"path not found: {missing[0]}")
             base = load.load(paths, max_bytes(env))
+            totals = (len(base.topics), len(base.references), len(base.claims))
         else:
-            base = load_base(env, evidence, no_bundled, no_cache)
-        env.write(f"OK: {len(base.topics)} topics, {len(base.references)} references, {len(base.claims)} claims\n")
+            with open_store(env, evidence, no_bundled, no_cache) as store:  # warm and unchanged: from the stamps
+                totals = store.totals()
+        env.write(f"OK: {totals[0]} topics, {totals[1]} references, {totals[2]} claims\n")
 
 
 @app.command(short_help="Print a JSON Schema of evidence files.")

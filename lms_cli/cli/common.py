@@ -28,6 +28,7 @@ from lms_cli.render import Format
 
 if TYPE_CHECKING:
     from lms_cli.cite import CitationStyle
+    from lms_cli.store import Store
 
 
 class PopulationChoice(StrEnum):
@@ -352,14 +353,15 @@ def emit_summary(env: Env, out: Format, summary: Summary, citations: CitationSty
     env.emit(page(summary) if out is Format.HTML else pick(out).render(summary, citations or CitationStyle.NUMBERS))
 
 
-def choose_topic(env: Env, base: EvidenceBase, text: str, best: bool = False) -> str:
+def choose_topic(env: Env, base: EvidenceBase | Store, text: str, best: bool = False) -> str:
     """The slug a TOPIC argument means (a slug or plain words); names the choice on stderr."""
-    if base.topic(text) is not None:  # an exact slug: no need for the resolver
+    if any(t.slug == text for t in base.topics):  # an exact slug: no need for the resolver
         return text
-    from lms_cli.resolve import choose, resolve
+    from lms_cli.resolve import TopicIndex, choose, resolve
 
-    resolution = resolve(base, text)
-    chosen = choose(resolution, base, best)
+    index = TopicIndex(base) if isinstance(base, EvidenceBase) else TopicIndex(base.topics, base.lexicon())
+    resolution = resolve(index, text)
+    chosen = choose(resolution, index, best)
     if not resolution.exact:
         env.warn(f"Answering: {chosen.question} ({chosen.slug})")
     pointer = resolution.pointer
@@ -392,6 +394,15 @@ def cache_root(env: Env) -> Path | None:
     return Path(home) / ".cache" / "lms" if home else None
 
 
+def _roots(env: Env, evidence: list[Path] | None, no_bundled: bool, no_cache: bool) -> tuple[list[Path], Path | None]:
+    """The evidence roots (bundled, then LMS_EVIDENCE, then --evidence) and the cache directory."""
+    from lms_cli import load
+
+    roots = load.sources(not no_bundled, user_dirs(env, evidence))
+    root = None if no_cache else cache_root(env)
+    return roots, (root / "evidence" if root is not None else None)
+
+
 def load_base(
     env: Env, evidence: list[Path] | None, no_bundled: bool, no_cache: bool = False, topic: str | None = None
 ) -> EvidenceBase:
@@ -399,21 +410,47 @@ def load_base(
 
     Parsed files are cached under ``cache_root(env) / "evidence"`` unless ``no_cache``.
     ``topic``: the TOPIC an `ask` names; when it is a topic's slug only what that topic
-    needs is loaded (see ``load.for_topic``), else the whole base (plain words need it).
+    needs is loaded (see ``load.for_topic``), else the whole base.
     """
     from lms_cli import load
 
-    roots = load.sources(not no_bundled, user_dirs(env, evidence))
-    root = None if no_cache else cache_root(env)
-    cache = root / "evidence" if root is not None else None
+    roots, cache = _roots(env, evidence, no_bundled, no_cache)
     limit = max_bytes(env)
-    # Only a slug-shaped TOPIC can name a topic; plain words go straight to the whole base
-    # (and without a cache a second load would parse everything again).
+    # Only a slug-shaped TOPIC can name a topic; without a cache a second load would parse
+    # everything again.
     if topic is not None and cache is not None and load.SLUG_RE.match(topic):
         part = load.load(roots, limit, cache=cache, topic=topic)
         if part.topic(topic) is not None:
             return part
     return load.load(roots, limit, cache=cache)
+
+
+@contextmanager
+def open_store(env: Env, evidence: list[Path] | None, no_bundled: bool, no_cache: bool = False) -> Iterator[Store]:
+    """The base the user asked for (as ``load_base``) as a Store: with a warm cache, each
+    command reads only the rows its answer needs."""
+    from lms_cli import load
+
+    roots, cache = _roots(env, evidence, no_bundled, no_cache)
+    with load.open_store(roots, max_bytes(env), cache=cache) as store:
+        yield store
+
+
+def topic_base(
+    env: Env, evidence: list[Path] | None, no_bundled: bool, no_cache: bool, text: str, best: bool = False
+) -> tuple[EvidenceBase, str]:
+    """The slug a TOPIC argument means and the part of the base that topic's answer needs."""
+    text = text.strip()
+    roots, cache = _roots(env, evidence, no_bundled, no_cache)
+    from lms_cli import load
+
+    if cache is not None and load.SLUG_RE.match(text):
+        part = load.load(roots, max_bytes(env), cache=cache, topic=text)
+        if part.topic(text) is not None:
+            return part, text
+    with open_store(env, evidence, no_bundled, no_cache) as store:
+        slug = choose_topic(env, store, text, best)
+        return store.part(topic=slug), slug
 
 
 # --- shell completion ---------------------------------------------------------------------------

@@ -27,9 +27,10 @@ from lms_cli.cli.common import (
     boundary,
     cache_root,
     load_base,
+    open_store,
 )
 from lms_cli.errors import Findings, ServiceError, UsageError
-from lms_cli.model import Rank
+from lms_cli.model import EvidenceBase, Rank
 from lms_cli.render import pick
 from lms_cli.text import plural
 
@@ -248,10 +249,10 @@ def list_(
 
         if missing is not None and missing not in CHECKED_FIELDS:
             raise UsageError(f"--missing takes one of {', '.join(CHECKED_FIELDS)}, not {missing!r}")
-        base = load_base(env, evidence, no_bundled, no_cache)
-        if topic is not None:
-            find_topic(base, topic)
-        rows = reference_rows(base, min_rank=min_rank, since=since, topic=topic, missing=missing)
+        with open_store(env, evidence, no_bundled, no_cache) as store:
+            if topic is not None:
+                find_topic(EvidenceBase(store.topics, (), ()), topic)
+            rows = reference_rows(store, min_rank=min_rank, since=since, topic=topic, missing=missing)
         env.emit(pick(env.resolve(fmt)).references(rows))
 
 

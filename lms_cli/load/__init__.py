@@ -9,7 +9,8 @@ files are not parsed again.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,7 @@ from lms_cli.model import EvidenceBase
 
 if TYPE_CHECKING:
     from lms_cli.load.cache import EvidenceCache
+    from lms_cli.store import Store
 
 __all__ = [
     "ID_RE",
@@ -38,6 +40,7 @@ __all__ = [
     "json_schema",
     "listing",
     "load",
+    "open_store",
     "parse_file",
     "read_bytes",
     "read_file",
@@ -76,3 +79,30 @@ def load(
             parts = [p.file_items() for p in parse_paths(files, max_bytes, jobs)]
         base = combine(parts, problems)
     return for_topic(base, topic) if topic is not None else base
+
+
+@contextmanager
+def open_store(
+    roots: Sequence[Path],
+    max_bytes: int = MAX_FILE_BYTES,
+    *,
+    cache: EvidenceCache | Path | None = None,
+    jobs: int | None = None,
+) -> Iterator[Store]:
+    """The base under ``roots`` as a Store: read row by row from the cache when every file is
+    unchanged and checked, else loaded (which refreshes the cache) into a MemoryStore."""
+    if cache is not None:
+        from lms_cli.load.cache import EvidenceCache
+
+        store = cache if isinstance(cache, EvidenceCache) else EvidenceCache(Path(cache))
+        files, problems = listing(roots)
+        snapshot = store.store(roots, files, problems, max_bytes)
+        if snapshot is not None:
+            try:
+                yield snapshot
+            finally:
+                snapshot.close()
+            return
+    from lms_cli.store import MemoryStore
+
+    yield MemoryStore(load(roots, max_bytes, cache=cache, jobs=jobs))

@@ -55,8 +55,10 @@ from lms_cli.model import (
 if TYPE_CHECKING:
     import sqlite3
 
+    from lms_cli.load.snapshot import SnapshotStore, WordRow
+
 #: Bump when the tables or the row encoding change.
-FORMAT = 2
+FORMAT = 3
 #: "lms1": the SQLite application id that marks our files.
 APPLICATION_ID = 0x6C6D7331
 #: A file whose mtime (or ctime) is this close to the moment it was read may change again
@@ -108,11 +110,22 @@ CREATE TABLE claim (file INTEGER, seq INTEGER, line INTEGER, id TEXT, topics TEX
     PRIMARY KEY (file, seq)) WITHOUT ROWID;
 CREATE TABLE topic_claim (slug TEXT, file INTEGER, seq INTEGER, PRIMARY KEY (slug, file, seq)) WITHOUT ROWID;
 CREATE TABLE uses (file INTEGER, kind TEXT, key TEXT, PRIMARY KEY (file, kind, key)) WITHOUT ROWID;
+-- per file: how many claims cite each reference, and their topics in order of first citation
+CREATE TABLE cites (ref TEXT, file INTEGER, claims INTEGER, topics TEXT, PRIMARY KEY (ref, file)) WITHOUT ROWID;
+-- per file: how many claims each topic has
+CREATE TABLE size (slug TEXT, file INTEGER, claims INTEGER, PRIMARY KEY (slug, file)) WITHOUT ROWID;
+-- the claims' words (words.tokens), written on first need: per word, file and topic, the
+-- occurrences and the claims holding it (seqs: array of unsigned ints), and worded lists the
+-- files whose words are stored
+CREATE TABLE word (word TEXT, file INTEGER, slug TEXT, n INTEGER, seqs BLOB, PRIMARY KEY (word, file, slug))
+    WITHOUT ROWID;
+CREATE TABLE worded (file INTEGER PRIMARY KEY);
+CREATE INDEX claim_id ON claim (id);
 -- every column: a topic's references are then read from this index alone
 CREATE INDEX reference_id ON reference (id, file, seq, line, design, authors, title, journal, year, volume, issue,
     pages, doi, pmid, pmcid, n, findings, note, publication, meeting, abstract, nct, seen, checked, authors_partial);
 """
-_ITEM_TABLES = ("topic", "reference", "claim", "topic_claim", "uses")
+_ITEM_TABLES = ("topic", "reference", "claim", "topic_claim", "uses", "cites", "size", "word", "worded")
 _CLAIM_COLUMNS = (
     "c.file, c.seq, c.line, c.id, c.topics, c.section, c.statement, c.cites, c.population, c.reviewed, c.support"
 )
@@ -130,6 +143,12 @@ class _Entry(NamedTuple):
     stamp: Stamp
     digest: str
     read_ns: int
+
+
+def _sqlite_errors() -> tuple[type[Exception], ...]:
+    import sqlite3
+
+    return (sqlite3.Error, ValueError, KeyError, TypeError, IndexError)
 
 
 def _racy(stamp: Stamp, read_ns: int, window: int) -> bool:
@@ -384,15 +403,15 @@ class EvidenceCache:
             if snap is not None:
                 snap.close()
 
-    def _plan(
+    def _match(
         self,
         snap: _Snapshot | None,
         files: Sequence[Path],
         shown: Sequence[str],
         absolute: Sequence[str],
         max_bytes: int,
-        jobs: int | None,
-    ) -> _Plan:
+    ) -> tuple[_Plan, list[int]]:
+        """Which files the snapshot holds unchanged (``plan.reuse``), and the indexes of the others."""
         plan = _Plan()
         entries = snap.entries if snap else {}
         to_parse: list[int] = []
@@ -420,9 +439,98 @@ class EvidenceCache:
                     plan.restamp[i] = (now, read_ns)
             else:
                 to_parse.append(i)  # read again there: in worker processes when many changed
+        return plan, to_parse
+
+    def _plan(
+        self,
+        snap: _Snapshot | None,
+        files: Sequence[Path],
+        shown: Sequence[str],
+        absolute: Sequence[str],
+        max_bytes: int,
+        jobs: int | None,
+    ) -> _Plan:
+        plan, to_parse = self._match(snap, files, shown, absolute, max_bytes)
         for i, parsed in zip(to_parse, parse_paths([files[i] for i in to_parse], max_bytes, jobs), strict=True):
             plan.fresh[i] = parsed
         return plan
+
+    def store(
+        self, roots: Sequence[Path], files: Sequence[Path], problems: list[Problem], max_bytes: int
+    ) -> SnapshotStore | None:
+        """A Store over the snapshot when it holds exactly ``files``, unchanged and checked; else None
+        (the caller then loads, which parses and stores what changed). Close it when done."""
+        self.stats = CacheStats()
+        key = self.key(roots, max_bytes)
+        target = self.path_for(key)
+        try:
+            snap = _Snapshot.open(target, key)
+        except _Unusable as exc:
+            self.stats.ignored = str(exc)
+            return None
+        if snap is None:
+            return None
+        unusable: tuple[type[Exception], ...] = (_Unusable, *_sqlite_errors())
+        try:
+            shown = [str(f) for f in files]
+            absolute = [os.path.abspath(f) for f in files]
+            if problems or not snap.checked or snap.in_order() != absolute:
+                snap.close()
+                return None
+            plan, changed = self._match(snap, files, shown, absolute, max_bytes)
+            if changed:
+                snap.close()
+                return None
+            self.stats.reused, self.stats.warm = len(plan.reuse), True
+            if plan.restamp:
+                self._write(target, key, snap, plan, absolute, checked=True)
+            else:
+                _mark_used(target)
+            from lms_cli.load.snapshot import SnapshotStore
+
+            place = {plan.reuse[i].id: (i, shown[i]) for i in plan.reuse}
+            opened = snap
+
+            def save_words(rows: list[WordRow], fids: list[int]) -> None:
+                self._add_words(target, opened, rows, fids)
+
+            return SnapshotStore(
+                snap.conn, place, lambda topic: opened.base(place, {}, topic), save_words, close=snap.close
+            )
+        except unusable:
+            snap.close()
+            return None
+        except BaseException:
+            snap.close()
+            raise
+
+    def _add_words(self, target: Path, snap: _Snapshot, rows: list[WordRow], fids: list[int]) -> None:
+        """A new snapshot: this one with the words of files ``fids`` added. Never raises."""
+        import shutil
+        import sqlite3
+
+        from lms_cli.atomic import replacing
+
+        try:
+            with replacing(target, keep_mode=False, owned=True) as temp:
+                shutil.copyfile(snap.path, temp)
+                conn = sqlite3.connect(temp, isolation_level=None)
+                try:
+                    conn.execute("PRAGMA journal_mode = OFF")
+                    conn.execute("PRAGMA synchronous = OFF")
+                    conn.execute("BEGIN")
+                    (copied,) = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+                    if copied != snap.generation:
+                        raise _Unusable("the cache changed while this load ran; left to the other writer")
+                    conn.executemany("INSERT OR IGNORE INTO word VALUES (?, ?, ?, ?, ?)", sorted(rows))
+                    conn.executemany("INSERT OR IGNORE INTO worded VALUES (?)", [(f,) for f in fids])
+                    conn.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (os.urandom(8).hex(),))
+                    conn.execute("COMMIT")
+                finally:
+                    conn.close()
+            self.stats.written = True
+        except (OSError, sqlite3.Error, ValueError, _Unusable) as exc:
+            self.stats.write_error = str(exc)
 
     def _load(
         self,
@@ -594,6 +702,8 @@ def _insert(conn: sqlite3.Connection, parsed: dict[int, tuple[int, Parsed]], abs
     claim_rows: list[tuple[Any, ...]] = []
     topic_claims: list[tuple[str, int, int]] = []
     uses: set[tuple[int, str, str]] = set()
+    cites: list[tuple[str, int, int, str]] = []
+    sizes: list[tuple[str, int, int]] = []
     for i, (fid, p) in parsed.items():
         if p.digest is None or p.stamp is None:
             continue
@@ -609,12 +719,22 @@ def _insert(conn: sqlite3.Connection, parsed: dict[int, tuple[int, Parsed]], abs
         files.append((fid, i, absolute[i], *p.stamp, p.digest, p.read_ns))
         topic_rows.extend((fid, *r) for r in rows.topics)
         ref_rows.extend((fid, *r) for r in rows.references)
+        cited: dict[str, tuple[list[int], dict[str, None]]] = {}
+        size: dict[str, int] = {}
         for r in rows.claims:
             claim_rows.append((fid, *r))
-            for slug in r[3].split(" "):
+            slugs = r[3].split(" ")
+            for slug in slugs:
                 topic_claims.append((slug, fid, r[0]))
                 uses.add((fid, "topic", slug))
-            uses.update((fid, "reference", ref) for ref in r[6].split(" "))
+                size[slug] = size.get(slug, 0) + 1
+            for ref in r[6].split(" "):
+                uses.add((fid, "reference", ref))
+                count, topics = cited.setdefault(ref, ([0], {}))
+                count[0] += 1
+                topics.update(dict.fromkeys(slugs))
+        cites.extend((ref, fid, count[0], " ".join(topics)) for ref, (count, topics) in cited.items())
+        sizes.extend((slug, fid, n) for slug, n in size.items())
     conn.executemany("INSERT INTO file VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", files)
     conn.executemany(f"INSERT INTO topic VALUES ({', '.join('?' * 9)})", topic_rows)
     conn.executemany(f"INSERT INTO reference VALUES ({', '.join('?' * 25)})", ref_rows)
@@ -623,6 +743,8 @@ def _insert(conn: sqlite3.Connection, parsed: dict[int, tuple[int, Parsed]], abs
     topic_claims.sort()
     conn.executemany("INSERT OR IGNORE INTO topic_claim VALUES (?, ?, ?)", topic_claims)
     conn.executemany("INSERT INTO uses VALUES (?, ?, ?)", sorted(uses))
+    conn.executemany("INSERT OR IGNORE INTO cites VALUES (?, ?, ?, ?)", sorted(cites))
+    conn.executemany("INSERT INTO size VALUES (?, ?, ?)", sorted(sizes))
 
 
 def _remove_stale(directory: Path) -> None:
