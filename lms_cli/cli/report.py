@@ -22,11 +22,12 @@ from lms_cli.cli.common import (
     PopulationOpt,
     SinceOpt,
     boundary,
-    choose_topic,
     complete_topic,
     load_base,
     make_filters,
     max_bytes,
+    open_store,
+    topic_base,
 )
 from lms_cli.errors import NoResultsError, UsageError
 from lms_cli.render import Format
@@ -176,21 +177,23 @@ def cite(
                 "give a TOPIC or --all, not both" if all_refs else "give a TOPIC or --all",
                 "run `lms topics` to list topics",
             )
-        base = load_base(env, evidence, no_bundled, no_cache)
         filters = make_filters(min_rank, since, population)
         if topic is not None:
             from lms_cli.compose import compose
             from lms_cli.model import Query
             from lms_cli.select import select
 
-            query = Query(choose_topic(env, base, topic), filters)
+            base, slug = topic_base(env, evidence, no_bundled, no_cache, topic)
+            query = Query(slug, filters)
             refs = [e.reference for e in compose(query, select(base, query.topic, filters)).references]
         else:
             if population is not None:
                 raise UsageError("--population selects claims: use it with a TOPIC, not --all")
+            with open_store(env, evidence, no_bundled, no_cache) as store:
+                every = store.references()
             refs = [
                 r
-                for r in base.references
+                for r in every
                 if (min_rank is None or r.rank.at_least(min_rank)) and (since is None or r.year >= since)
             ]
             if not refs:
