@@ -70,9 +70,10 @@ def same_answers(memory: Store, snapshot: Store, base: EvidenceBase, asked: list
         part = snapshot.part(topic=t.slug)
         assert part == memory.part(topic=t.slug) == load.for_topic(base, t.slug)
         assert detail(snapshot, t.slug) == detail(memory, t.slug)
-    for item in [*base.claims[:: max(1, len(base.claims) // 25)], *base.references[:10]]:
-        assert detail(snapshot, item.id) == detail(memory, item.id)
-        assert [c.where for c in detail(snapshot, item.id).claims] == [c.where for c in detail(memory, item.id).claims]
+    ids = [c.id for c in base.claims[:: max(1, len(base.claims) // 25)]] + [r.id for r in base.references[:10]]
+    for item_id in ids:
+        assert detail(snapshot, item_id) == detail(memory, item_id)
+        assert [c.where for c in detail(snapshot, item_id).claims] == [c.where for c in detail(memory, item_id).claims]
     mem_index = TopicIndex(memory.topics, memory.lexicon())
     snap_index = TopicIndex(snapshot.topics, snapshot.lexicon())
     for text in asked:
