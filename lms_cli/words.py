@@ -313,8 +313,10 @@ def _folded(text: str) -> tuple[list[str], str]:
     if "'s" in text:
         text = _POSSESSIVE.sub("", text)
     for pattern, repl, needles in _PHRASES:
-        if any(n in text for n in needles):
-            text = pattern.sub(repl, text)
+        for needle in needles:
+            if needle in text:
+                text = pattern.sub(repl, text)
+                break
     return _WORD.findall(text), text
 
 

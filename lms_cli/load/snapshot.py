@@ -36,17 +36,21 @@ _CHUNK = 900
 
 def word_rows(fid: int, claims: Iterable[tuple[int, str, str]]) -> list[WordRow]:
     """The word rows of one file from its claims' (seq, statement, topics)."""
+    from collections import Counter
+
     counts: dict[tuple[str, str], int] = {}
     holders: dict[tuple[str, str], list[int]] = {}
     for seq, statement, topics in claims:
-        words = tokens(statement)
-        slugs = topics.split(" ")
-        for word in words:
-            for slug in slugs:
-                counts[word, slug] = counts.get((word, slug), 0) + 1
-        for word in dict.fromkeys(words):
-            for slug in slugs:
-                holders.setdefault((word, slug), []).append(seq)
+        words = Counter(tokens(statement)).items()
+        for slug in topics.split(" "):
+            for word, n in words:
+                key = (word, slug)
+                if key in counts:
+                    counts[key] += n
+                    holders[key].append(seq)
+                else:
+                    counts[key] = n
+                    holders[key] = [seq]
     return [(w, fid, slug, n, array("I", holders[w, slug]).tobytes()) for (w, slug), n in sorted(counts.items())]
 
 
