@@ -34,13 +34,13 @@ from lms_cli.cli.common import (
     emit_summary,
     make_filters,
     max_bytes,
-    open_store,
+    read_store,
     topic_base,
 )
 from lms_cli.cli.report import CitationsOpt, cite, report, resolve_format
 from lms_cli.cli.trials import trials as trials_command
 from lms_cli.errors import UsageError
-from lms_cli.model import RANK_HELP, Query, Rank
+from lms_cli.model import RANK_HELP, EvidenceBase, Query, Rank
 from lms_cli.render import Format, pick
 
 RANK_TEXT = "\n".join(f"  {r.value:<15} {RANK_HELP[r]}" for r in Rank)
@@ -162,14 +162,19 @@ def search(
         from lms_cli.compose import compose_search
         from lms_cli.resolve import TopicIndex
         from lms_cli.select import emptied, filter_claims
+        from lms_cli.store import Store
 
         text = " ".join(words).strip()
         filters = make_filters(min_rank, since, population)
-        with open_store(env, evidence, no_bundled, no_cache) as store:
+
+        def matching(store: Store) -> EvidenceBase:
+            """The matched claims, best first, and what they cite."""
             keys = TopicIndex(store.topics, store.lexicon()).search(text)
             if not keys:
                 raise UsageError(f"not covered: no claim matches {text!r}", "try fewer or other words, or `lms topics`")
-            base = store.part(keys=keys)  # the matched claims, best first, and what they cite
+            return store.part(keys=keys)
+
+        base = read_store(env, evidence, no_bundled, no_cache, matching)
         kept, removed, hidden = filter_claims(list(base.claims), base.reference_map(), filters)
         if removed is not None:
             raise emptied(repr(text), removed)
@@ -190,8 +195,7 @@ def topics(
     with boundary(debug, env):
         from lms_cli.browse import topic_rows
 
-        with open_store(env, evidence, no_bundled, no_cache) as store:
-            rows = topic_rows(store)
+        rows = read_store(env, evidence, no_bundled, no_cache, topic_rows)
         env.emit(pick(env.resolve(fmt)).topics(rows))
 
 
@@ -216,8 +220,7 @@ def show(
     with boundary(debug, env):
         from lms_cli.browse import detail
 
-        with open_store(env, evidence, no_bundled, no_cache) as store:
-            found = detail(store, item_id.strip())
+        found = read_store(env, evidence, no_bundled, no_cache, lambda store: detail(store, item_id.strip()))
         env.emit(pick(env.resolve(fmt)).detail(found))
 
 
@@ -243,8 +246,8 @@ def validate(
             base = load.load(paths, max_bytes(env))
             totals = (len(base.topics), len(base.references), len(base.claims))
         else:
-            with open_store(env, evidence, no_bundled, no_cache) as store:  # warm and unchanged: from the stamps
-                totals = store.totals()
+            # warm and unchanged: the counts come from the snapshot, checked when it was written
+            totals = read_store(env, evidence, no_bundled, no_cache, lambda store: store.totals())
         env.write(f"OK: {totals[0]} topics, {totals[1]} references, {totals[2]} claims\n")
 
 

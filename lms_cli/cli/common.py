@@ -13,12 +13,12 @@ import shlex
 import shutil
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, TextIO, TypeVar
 
 import typer
 
@@ -29,6 +29,9 @@ from lms_cli.render import Format
 if TYPE_CHECKING:
     from lms_cli.cite import CitationStyle
     from lms_cli.store import Store
+
+
+T = TypeVar("T")
 
 
 class PopulationChoice(StrEnum):
@@ -425,15 +428,15 @@ def load_base(
     return load.load(roots, limit, cache=cache)
 
 
-@contextmanager
-def open_store(env: Env, evidence: list[Path] | None, no_bundled: bool, no_cache: bool = False) -> Iterator[Store]:
-    """The base the user asked for (as ``load_base``) as a Store: with a warm cache, each
-    command reads only the rows its answer needs."""
+def read_store(
+    env: Env, evidence: list[Path] | None, no_bundled: bool, no_cache: bool, answer: Callable[[Store], T]
+) -> T:
+    """``answer`` applied to the base the user asked for (as ``load_base``) as a Store: with a
+    warm cache, each command reads only the rows its answer needs (see ``load.with_store``)."""
     from lms_cli import load
 
     roots, cache = _roots(env, evidence, no_bundled, no_cache)
-    with load.open_store(roots, max_bytes(env), cache=cache) as store:
-        yield store
+    return load.with_store(roots, answer, max_bytes(env), cache=cache)
 
 
 def topic_base(
@@ -448,9 +451,12 @@ def topic_base(
         part = load.load(roots, max_bytes(env), cache=cache, topic=text)
         if part.topic(text) is not None:
             return part, text
-    with open_store(env, evidence, no_bundled, no_cache) as store:
+
+    def answer(store: Store) -> tuple[EvidenceBase, str]:
         slug = choose_topic(env, store, text, best)
         return store.part(topic=slug), slug
+
+    return read_store(env, evidence, no_bundled, no_cache, answer)
 
 
 # --- shell completion ---------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from lms_cli.cli.common import (
     boundary,
     cache_root,
     load_base,
-    open_store,
+    read_store,
 )
 from lms_cli.errors import Findings, ServiceError, UsageError
 from lms_cli.model import EvidenceBase, Rank
@@ -37,6 +37,7 @@ from lms_cli.text import plural
 if TYPE_CHECKING:
     from lms_cli.services.http import Config
     from lms_cli.services.records import Lookup, Work
+    from lms_cli.store import Store
 
 #: More references than this on a terminal get a progress bar.
 PROGRESS_MIN = 5
@@ -244,15 +245,18 @@ def list_(
     """
     env = Env.current()
     with boundary(debug, env):
-        from lms_cli.browse import CHECKED_FIELDS, reference_rows
+        from lms_cli.browse import CHECKED_FIELDS, ReferenceRow, reference_rows
         from lms_cli.select import find_topic
 
         if missing is not None and missing not in CHECKED_FIELDS:
             raise UsageError(f"--missing takes one of {', '.join(CHECKED_FIELDS)}, not {missing!r}")
-        with open_store(env, evidence, no_bundled, no_cache) as store:
+
+        def rows_of(store: "Store") -> "list[ReferenceRow]":
             if topic is not None:
                 find_topic(EvidenceBase(store.topics, (), ()), topic)
-            rows = reference_rows(store, min_rank=min_rank, since=since, topic=topic, missing=missing)
+            return reference_rows(store, min_rank=min_rank, since=since, topic=topic, missing=missing)
+
+        rows = read_store(env, evidence, no_bundled, no_cache, rows_of)
         env.emit(pick(env.resolve(fmt)).references(rows))
 
 

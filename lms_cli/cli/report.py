@@ -26,7 +26,7 @@ from lms_cli.cli.common import (
     load_base,
     make_filters,
     max_bytes,
-    open_store,
+    read_store,
     topic_base,
 )
 from lms_cli.errors import NoResultsError, UsageError
@@ -189,8 +189,7 @@ def cite(
         else:
             if population is not None:
                 raise UsageError("--population selects claims: use it with a TOPIC, not --all")
-            with open_store(env, evidence, no_bundled, no_cache) as store:
-                every = store.references()
+            every = read_store(env, evidence, no_bundled, no_cache, lambda store: store.references())
             refs = [
                 r
                 for r in every

@@ -9,10 +9,9 @@ files are not parsed again.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from lms_cli.load.fields import ID_RE, SCHEMA, SLUG_RE, FieldError, date_field, json_schema, text_field
 from lms_cli.load.files import MAX_FILE_BYTES, bundled_dir, iter_files, listing, read_bytes, sources, stamp_of
@@ -24,6 +23,8 @@ from lms_cli.model import EvidenceBase
 if TYPE_CHECKING:
     from lms_cli.load.cache import EvidenceCache
     from lms_cli.store import Store
+
+T = TypeVar("T")
 
 __all__ = [
     "ID_RE",
@@ -40,13 +41,13 @@ __all__ = [
     "json_schema",
     "listing",
     "load",
-    "open_store",
     "parse_file",
     "read_bytes",
     "read_file",
     "sources",
     "stamp_of",
     "text_field",
+    "with_store",
 ]
 
 
@@ -81,28 +82,32 @@ def load(
     return for_topic(base, topic) if topic is not None else base
 
 
-@contextmanager
-def open_store(
+def with_store(
     roots: Sequence[Path],
+    answer: Callable[[Store], T],
     max_bytes: int = MAX_FILE_BYTES,
     *,
     cache: EvidenceCache | Path | None = None,
     jobs: int | None = None,
-) -> Iterator[Store]:
-    """The base under ``roots`` as a Store: read row by row from the cache when every file is
-    unchanged and checked, else loaded (which refreshes the cache) into a MemoryStore."""
+) -> T:
+    """``answer`` applied to the base under ``roots`` as a Store: read row by row from the cache
+    when every file is unchanged and checked, else loaded (which refreshes the cache) into a
+    MemoryStore. A snapshot found damaged while answering is removed and the base loaded afresh."""
     if cache is not None:
         from lms_cli.load.cache import EvidenceCache
+        from lms_cli.load.snapshot import SnapshotDamaged
 
-        store = cache if isinstance(cache, EvidenceCache) else EvidenceCache(Path(cache))
+        evidence_cache = cache if isinstance(cache, EvidenceCache) else EvidenceCache(Path(cache))
         files, problems = listing(roots)
-        snapshot = store.store(roots, files, problems, max_bytes)
+        snapshot = evidence_cache.store(roots, files, problems, max_bytes)
         if snapshot is not None:
             try:
-                yield snapshot
+                return answer(snapshot)
+            except SnapshotDamaged as exc:
+                evidence_cache.discard(roots, max_bytes, f"damaged: {exc}")
             finally:
                 snapshot.close()
-            return
+        cache = evidence_cache
     from lms_cli.store import MemoryStore
 
-    yield MemoryStore(load(roots, max_bytes, cache=cache, jobs=jobs))
+    return answer(MemoryStore(load(roots, max_bytes, cache=cache, jobs=jobs)))

@@ -486,7 +486,7 @@ class EvidenceCache:
                 self._write(target, key, snap, plan, absolute, checked=True)
             else:
                 _mark_used(target)
-            from lms_cli.load.snapshot import SnapshotStore
+            from lms_cli.load.snapshot import SnapshotDamaged, SnapshotStore
 
             place = {plan.reuse[i].id: (i, shown[i]) for i in plan.reuse}
             opened = snap
@@ -494,15 +494,25 @@ class EvidenceCache:
             def save_words(rows: list[WordRow], fids: list[int]) -> None:
                 self._add_words(target, opened, rows, fids)
 
-            return SnapshotStore(
-                snap.conn, place, lambda topic: opened.base(place, {}, topic), save_words, close=snap.close
-            )
+            def part(topic: str) -> EvidenceBase:
+                try:
+                    return opened.base(place, {}, topic)
+                except _Unusable as exc:
+                    raise SnapshotDamaged(str(exc)) from exc
+
+            return SnapshotStore(snap.conn, place, part, save_words, close=snap.close)
         except unusable:
             snap.close()
             return None
         except BaseException:
             snap.close()
             raise
+
+    def discard(self, roots: Sequence[Path], max_bytes: int, why: str) -> None:
+        """Remove the snapshot for ``roots`` (found damaged); the next load writes a new one."""
+        self.stats.ignored = why
+        with suppress(OSError):
+            os.unlink(self.path_for(self.key(roots, max_bytes)))
 
     def _add_words(self, target: Path, snap: _Snapshot, rows: list[WordRow], fids: list[int]) -> None:
         """A new snapshot: this one with the words of files ``fids`` added. Never raises."""
@@ -643,6 +653,7 @@ class EvidenceCache:
                         _patch(conn, plan, absolute, checked, generation)
                     else:
                         _create(conn, key, plan, absolute, checked, generation)
+                    _count(conn)
                     conn.execute("COMMIT")
                 finally:
                     conn.close()
@@ -745,6 +756,13 @@ def _insert(conn: sqlite3.Connection, parsed: dict[int, tuple[int, Parsed]], abs
     conn.executemany("INSERT INTO uses VALUES (?, ?, ?)", sorted(uses))
     conn.executemany("INSERT OR IGNORE INTO cites VALUES (?, ?, ?, ?)", sorted(cites))
     conn.executemany("INSERT INTO size VALUES (?, ?, ?)", sorted(sizes))
+
+
+def _count(conn: sqlite3.Connection) -> None:
+    """Store how many topics, references and claims the snapshot holds (``validate`` of a warm
+    base prints them without reading an index of every claim)."""
+    counts = [conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] for table in ("topic", "reference", "claim")]
+    conn.execute("INSERT OR REPLACE INTO meta VALUES ('totals', ?)", (" ".join(map(str, counts)),))
 
 
 def _remove_stale(directory: Path) -> None:

@@ -11,9 +11,10 @@ stored claims, used at once, and written into a new snapshot for the next run.
 
 from __future__ import annotations
 
+import functools
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from lms_cli.load.rows import claim_of, reference_of, topic_of
 from lms_cli.model import Claim, EvidenceBase, Location, Reference
@@ -54,6 +55,30 @@ def word_rows(fid: int, claims: Iterable[tuple[int, str, str]]) -> list[WordRow]
     return [(w, fid, slug, n, array("I", holders[w, slug]).tobytes()) for (w, slug), n in sorted(counts.items())]
 
 
+class SnapshotDamaged(Exception):
+    """A snapshot row could not be read (damaged pages or rows): the caller loads afresh instead."""
+
+
+_T = TypeVar("_T")
+_P = ParamSpec("_P")
+
+
+def _reading(method: Callable[_P, _T]) -> Callable[_P, _T]:
+    """Any failure to read or decode rows becomes SnapshotDamaged."""
+    import sqlite3
+
+    @functools.wraps(method)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        try:
+            return method(*args, **kwargs)
+        except SnapshotDamaged:
+            raise
+        except (sqlite3.Error, ValueError, KeyError, TypeError, IndexError, StopIteration) as exc:
+            raise SnapshotDamaged(str(exc)) from exc
+
+    return run
+
+
 class SnapshotLexicon:
     """Word statistics read from the snapshot, word by word (and from ``extra`` for files not indexed)."""
 
@@ -71,19 +96,23 @@ class SnapshotLexicon:
             self._rows[word] = [*rows, *self._extra.get(word, ())]
         return self._rows[word]
 
+    @_reading
     def vocabulary(self) -> Iterable[str]:
         words = {w for (w,) in self._store.query("SELECT DISTINCT word FROM word")}
         return words | set(self._extra)
 
+    @_reading
     def has(self, word: str) -> bool:
         return bool(self._word(word))
 
+    @_reading
     def topic_counts(self, word: str) -> Mapping[str, int]:
         out: dict[str, int] = {}
         for _, _, slug, n, _ in self._word(word):
             out[slug] = out.get(slug, 0) + n
         return out
 
+    @_reading
     def holders(self, word: str) -> Mapping[Key, tuple[str, ...]]:
         if word not in self._holders:
             order = self._store.order
@@ -98,6 +127,7 @@ class SnapshotLexicon:
             self._holders[word] = found
         return self._holders[word]
 
+    @_reading
     def claims(self, keys: Sequence[Key]) -> list[Claim]:
         return self._store.claims_at(keys)
 
@@ -149,6 +179,7 @@ class SnapshotStore:
     def _reference(self, fid: int, row: Sequence[Any]) -> Reference:
         return reference_of(row[2:], self._at(fid, row[1]))
 
+    @_reading
     def lexicon(self) -> Lexicon:
         if self._lexicon is None:
             indexed = {fid for (fid,) in self.query("SELECT file FROM worded")}
@@ -162,6 +193,7 @@ class SnapshotStore:
             self._lexicon = SnapshotLexicon(self, extra)
         return self._lexicon
 
+    @_reading
     def claims_at(self, keys: Sequence[Key]) -> list[Claim]:
         """The claims with these keys, in the order given."""
         by_file: dict[int, list[int]] = {}
@@ -176,6 +208,7 @@ class SnapshotStore:
                     found[self.order[fid], row[0]] = self._claim(fid, row)
         return [found[k] for k in keys]
 
+    @_reading
     def part(self, *, topic: str | None = None, keys: Sequence[Key] | None = None) -> EvidenceBase:
         if keys is None:
             return self._base(topic or "")
@@ -192,6 +225,7 @@ class SnapshotStore:
                 found.append((self.order[fid], row[0], self._reference(fid, row)))
         return tuple(r for *_, r in sorted(found, key=lambda item: item[:2]))
 
+    @_reading
     def claim(self, claim_id: str) -> Claim | None:
         rows = sorted(
             (
@@ -205,6 +239,7 @@ class SnapshotStore:
         pos, row = rows[0]
         return self._claim(self._by_position[pos], row)
 
+    @_reading
     def reference(self, ref_id: str) -> Reference | None:
         rows = sorted(
             (self.order[fid], row[0], fid, row)
@@ -212,12 +247,14 @@ class SnapshotStore:
         )
         return self._reference(rows[0][2], rows[0][3]) if rows else None
 
+    @_reading
     def references(self) -> tuple[Reference, ...]:
         rows = sorted(
             (self.order[fid], row[0], fid, row) for fid, *row in self.query(f"SELECT file, {_REF} FROM reference")
         )
         return tuple(self._reference(fid, row) for _, _, fid, row in rows)
 
+    @_reading
     def citing(self, ref_id: str) -> tuple[Claim, ...]:
         files = sorted(
             (self.order[fid], fid) for (fid,) in self.query("SELECT file FROM cites WHERE ref = ?", (ref_id,))
@@ -229,6 +266,7 @@ class SnapshotStore:
                     out.append(self._claim(fid, row))
         return tuple(out)
 
+    @_reading
     def cited(self) -> dict[str, Cited]:
         claims: dict[str, int] = {}
         topics: dict[str, dict[str, None]] = {}
@@ -240,6 +278,7 @@ class SnapshotStore:
             topics.setdefault(ref, {}).update(dict.fromkeys(t.split(" ")))
         return {r: Cited(n, tuple(topics[r])) for r, n in claims.items()}
 
+    @_reading
     def sizes(self) -> dict[str, Size]:
         claims = {t.slug: 0 for t in self.topics}
         refs: dict[str, set[str]] = {t.slug: set() for t in self.topics}
@@ -252,10 +291,13 @@ class SnapshotStore:
                     refs[slug].add(ref)
         return {slug: Size(n, len(refs[slug])) for slug, n in claims.items()}
 
+    @_reading
     def totals(self) -> Totals:
-        counts = [next(self.query(f"SELECT COUNT(*) FROM {table}"))[0] for table in ("topic", "reference", "claim")]
-        return Totals(*counts)
+        (stored,) = next(self.query("SELECT value FROM meta WHERE key = 'totals'"))
+        topics, references, claims = (int(n) for n in stored.split())
+        return Totals(topics, references, claims)
 
+    @_reading
     def ids(self) -> list[str]:
         refs = sorted((self.order[f], s, i) for f, s, i in self.query("SELECT file, seq, id FROM reference"))
         claims = sorted((self.order[f], s, i) for f, s, i in self.query("SELECT file, seq, id FROM claim"))
