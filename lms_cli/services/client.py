@@ -2,28 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from lms_cli.model import Reference
 from lms_cli.services import crossref, idconv, pubmed
 from lms_cli.services.http import IDCONV, PUBMED, Config, Failure, Http
-from lms_cli.services.records import IdKind, Lookup, LookupState
+from lms_cli.services.records import IdKind, Lookup, LookupState, Progress
 
 __all__ = ["Client", "Config", "Failure"]
-
-Progress = Callable[[int], None]
 
 
 class Client(Http):
     """PubMed, Crossref and the PMC ID converter, as the ``refs`` commands ask them."""
 
-    def esummary(self, pmids: Iterable[str], progress: Progress | None = None) -> dict[str, Lookup]:
+    def esummary(
+        self, pmids: Iterable[str], progress: Progress | None = None, weights: Mapping[str, int] | None = None
+    ) -> dict[str, Lookup]:
         """PubMed records by PMID (see ``pubmed.esummary``)."""
-        return pubmed.esummary(self, pmids, progress)
+        return pubmed.esummary(self, pmids, progress, weights)
 
     def crossref(self, doi: str) -> Lookup:
         """One work from Crossref (see ``crossref.work``)."""
         return crossref.work(self, doi)
+
+    def crossref_works(
+        self, dois: Iterable[str], progress: Progress | None = None, weights: Mapping[str, int] | None = None
+    ) -> dict[str, Lookup]:
+        """Works from Crossref, many DOIs per request (see ``crossref.works``)."""
+        return crossref.works(self, dois, progress, weights)
 
     def idconv(self, ids: Sequence[str]) -> dict[str, dict[str, str] | None]:
         """PMID/PMCID/DOI of each id that PMC knows (see ``idconv.convert``)."""
