@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import re
 import socket
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -477,24 +479,151 @@ def as_crossref(ref: Reference) -> dict[str, Any]:
     }
 
 
-def test_bundled_base_needs_one_esummary_and_one_crossref_request_per_doi_only_reference(
+@functools.cache
+def bundled() -> tuple[Reference, ...]:
+    return tuple(load.load([load.bundled_dir()]).references)
+
+
+def doi_only(refs: tuple[Reference, ...] | list[Reference]) -> list[Reference]:
+    return [r for r in refs if r.doi and not r.pmid]
+
+
+def serve_base(
     http: HTTPServer,
+    refs: tuple[Reference, ...] | list[Reference],
+    via: dict[str, str],
+    works: dict[str, Any] | None = None,
+    idconv_status: int = 200,
 ) -> None:
-    refs = load.load([load.bundled_dir()]).references
-    by_pmid = {r.pmid: as_esummary(r) for r in refs if r.pmid}
-    by_doi = {r.doi: as_crossref(r) for r in refs if r.doi and not r.pmid}
+    """The services for ``refs``: ESummary knows every PMID (the references' own and the PMIDs
+    that PMC gives for the DOIs of ``via``), Crossref the DOI-only references (or ``works``)."""
+    records = {r.pmid: as_esummary(r) for r in refs if r.pmid}
+    records.update({pmid: as_esummary(r, pmid) for r in refs if (pmid := via.get(r.doi or ""))})
+    if works is None:
+        works = {r.doi: as_crossref(r) for r in doi_only(refs) if r.doi}
 
     def esummary(request: Request) -> Response:
-        return Response(json.dumps(esummary_answer(asked_ids(request), by_pmid)), content_type="application/json")
+        return Response(json.dumps(esummary_answer(asked_ids(request), records)), content_type="application/json")
 
-    http.expect_request("/esummary.fcgi", method="GET").respond_with_handler(esummary)
-    http.expect_request(re.compile(r"^/works/.*")).respond_with_handler(crossref_single(by_doi))
-    with make_client(http) as client:
-        lookups = client.lookup_references(refs)
-    assert client.requests == 1 + len(by_doi)
-    assert (len(refs), len(by_pmid), len(by_doi)) == (121, 79, 42)
+    if idconv_status == 200:
+        http.expect_request("/idconv/").respond_with_handler(idconv_handler(via))
+    else:
+        http.expect_request("/idconv/").respond_with_data("down", status=idconv_status)
+    http.expect_request("/esummary.fcgi").respond_with_handler(esummary)
+    http.expect_request("/works").respond_with_handler(crossref_list(works))
+    http.expect_request(re.compile(r"^/works/.*")).respond_with_handler(crossref_single(works))
+
+
+def test_bundled_base_is_checked_in_three_requests_and_none_once_cached(http: HTTPServer, tmp_path: Path) -> None:
+    refs = bundled()
+    dois = doi_only(refs)
+    assert (len(refs), sum(1 for r in refs if r.pmid), len(dois)) == (121, 79, 42)
+    via = {r.doi: str(38000000 + i) for i, r in enumerate(dois) if r.doi and i % 2 == 0}  # PMC knows every other
+    serve_base(http, refs, via)
+    steps: list[int] = []
+    with make_client(http, tmp_path) as client:
+        lookups = client.lookup_references(refs, steps.append)
+    assert client.requests == 3
+    (idconv, _), (esummary, _), (works, _) = http.log
+    assert [idconv.path, esummary.path, works.path] == ["/idconv/", "/esummary.fcgi", "/works"]
+    assert idconv.args["ids"].split(",") == [r.doi for r in dois]
+    assert asked_ids(esummary) == [r.pmid for r in refs if r.pmid] + list(via.values())
+    assert asked_dois(works) == [r.doi for r in dois if r.doi not in via]
+    assert sum(steps) == len(refs) and 0 not in steps  # once per reference
     results = [check(r, lookups[r.id]) for r in refs]
-    assert {r.reference.id: r.mismatches for r in results if r.status is not Status.VERIFIED} == {}
+    assert {r.reference.id: (r.status, r.mismatches) for r in results if r.status is not Status.VERIFIED} == {}
+    assert Counter(r.source for r in results) == {"PubMed": 79 + len(via), "Crossref": 42 - len(via)}
+    first, second = dois[:2]
+    assert check(first, lookups[first.id]).detail == f"DOI {first.doi} (PMID 38000000 via PMC) matches PubMed"
+    assert check(second, lookups[second.id]).detail == f"DOI {second.doi} matches Crossref"
+    http.clear()  # the server now answers nothing: a warm cache must not need it
+    with make_client(http, tmp_path) as warm, make_client(http, tmp_path, offline=True) as offline:
+        assert warm.lookup_references(refs) == lookups
+        assert offline.lookup_references(refs) == lookups
+    assert warm.requests == offline.requests == 0 and http.log == []
+
+
+def test_batched_lookups_give_the_results_of_one_request_per_doi(http: HTTPServer) -> None:
+    refs = bundled()
+    dois = doi_only(refs)
+    works = {r.doi: as_crossref(r) for r in dois if r.doi}
+    a, b, c, d, e = (r.doi or "" for r in dois[:5])
+    works[a] = {**works[a], "title": ["Another title"]}
+    works[b] = {**works[b], "updated-by": [{"type": "retraction", "DOI": "10.5555/notice"}]}
+    del works[c]  # Crossref does not know it
+    works[d] = {**works[d], "author": 5}  # unreadable
+    works[e] = {**works[e], "DOI": e.upper()}  # Crossref spells DOIs its own way
+    serve_base(http, refs, {}, works)
+    with make_client(http) as client:
+        batched = client.lookup_references(refs)
+    assert [r.path for r, _ in http.log] == ["/idconv/", "/esummary.fcgi", "/works"]
+    with make_client(http) as client:
+        by_pmid = client.esummary([r.pmid for r in refs if r.pmid])
+        one_by_one = {r.id: by_pmid[r.pmid] if r.pmid else client.crossref(r.doi or "") for r in refs}
+    assert client.requests == 1 + 42
+    got = [check(r, batched[r.id]) for r in refs]
+    assert got == [check(r, one_by_one[r.id]) for r in refs]
+    assert [r.status for r in got if r.reference in dois[:5]] == [
+        Status.MISMATCH,
+        Status.RETRACTED,
+        Status.NOT_FOUND,
+        Status.UNCHECKED,
+        Status.VERIFIED,
+    ]
+
+
+def test_the_id_converter_down_sends_every_doi_to_crossref(http: HTTPServer) -> None:
+    refs = bundled()
+    dois = doi_only(refs)
+    serve_base(http, refs, {r.doi: "38000000" for r in dois[:1] if r.doi}, idconv_status=503)
+    with make_client(http, retries=1) as client:
+        lookups = client.lookup_references(refs)
+    assert [r.path for r, _ in http.log] == ["/idconv/", "/idconv/", "/esummary.fcgi", "/works"]
+    assert asked_dois(http.log[-1][0]) == [r.doi for r in dois]
+    results = [check(r, lookups[r.id]) for r in dois]
+    assert {(r.source, r.status) for r in results} == {("Crossref", Status.VERIFIED)}
+    assert list(client.failures) == ["PMC ID converter"]
+
+
+def test_a_pubmed_record_naming_another_doi_is_not_taken_for_a_doi_only_reference(http: HTTPServer) -> None:
+    other, bare = doi_only(bundled())[:2]
+    assert other.doi and bare.doi
+    via = {other.doi: "38000001", bare.doi: "38000002"}
+    records = {
+        "38000001": {**as_esummary(other, "38000001"), "articleids": [{"idtype": "doi", "value": "10.5555/another"}]},
+        "38000002": {**as_esummary(bare, "38000002"), "articleids": []},  # no DOI: the converter's word stands
+    }
+    http.expect_request("/idconv/").respond_with_handler(idconv_handler(via))
+    http.expect_request("/esummary.fcgi").respond_with_json(esummary_answer(["38000001", "38000002"], records))
+    http.expect_request("/works").respond_with_handler(crossref_list({other.doi: as_crossref(other)}))
+    with make_client(http) as client:
+        lookups = client.lookup_references([other, bare])
+    assert [(lk.service, lk.state) for lk in lookups.values()] == [
+        ("Crossref", LookupState.FOUND),
+        ("PubMed", LookupState.FOUND),
+    ]
+    assert asked_dois(http.log[-1][0]) == [other.doi]
+    assert check(bare, lookups[bare.id]).status is Status.VERIFIED  # no PMID of ours: no PMID mismatch
+
+
+def test_pubmed_down_leaves_doi_only_references_to_crossref(http: HTTPServer) -> None:
+    refs = bundled()
+    base = [*doi_only(refs)[:2], next(r for r in refs if r.pmid)]
+    via = {r.doi or "": str(38000000 + i) for i, r in enumerate(base[:2])}
+    http.expect_request("/idconv/").respond_with_handler(idconv_handler(via))
+    http.expect_request("/esummary.fcgi").respond_with_data("down", status=502)
+    http.expect_request("/works").respond_with_handler(
+        crossref_list({d: as_crossref(r) for r in base[:2] if (d := r.doi)})
+    )
+    steps: list[int] = []
+    with make_client(http, retries=0) as client:
+        lookups = client.lookup_references(base, steps.append)
+    assert [(lk.service, lk.state) for lk in lookups.values()] == [
+        ("Crossref", LookupState.FOUND),
+        ("Crossref", LookupState.FOUND),
+        ("PubMed", LookupState.FAILED),
+    ]
+    assert sum(steps) == 3
 
 
 # --- Crossref, many DOIs per request ----------------------------------------------------------
