@@ -149,7 +149,7 @@ def verify(
     no_cache: NoCacheOpt = False,
     debug: DebugOpt = False,
 ) -> None:
-    """Check every reference: PMIDs against PubMed (ESummary), DOI-only ones against Crossref.
+    """Check every reference: PMIDs against PubMed (ESummary), DOI-only ones against PubMed or Crossref.
 
     Compares title, year, journal, first author and DOI/PMID, and flags retractions.
     Exit 0 when all are verified, 4 when a service could not be reached, else 1.
@@ -174,8 +174,12 @@ def verify(
             )
         failed = [r for r in results if r.unreachable]
         if failed:
-            # once per service, with the URL actually tried
-            reasons = list(client.failures.values()) or list(dict.fromkeys(r.detail or r.source for r in failed))
+            # once per service, with the URL actually tried; a service that failed while another
+            # answered for it (the PMC ID converter, Crossref standing in) is not a reason
+            down = client.failures
+            sources = dict.fromkeys(r.source for r in failed)
+            reasons = [down[s] for s in sources if s in down]
+            reasons = reasons or list(dict.fromkeys(r.detail or r.source for r in failed))
             raise ServiceError(
                 f"{plural(len(failed), 'reference')} could not be checked: " + "; ".join(reasons),
                 "check the network (or LMS_EUTILS_URL / LMS_CROSSREF_URL); --offline answers from the cache",

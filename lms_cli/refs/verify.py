@@ -108,13 +108,23 @@ def compare(ref: Reference, work: Work) -> tuple[Mismatch, ...]:
     return tuple(out)
 
 
+def asked(ref: Reference, lookup: Lookup) -> str:
+    """What the service was asked about ``ref``: its PMID, its DOI, or its DOI through the PMID PMC gives."""
+    if lookup.service != "PubMed":
+        return f"DOI {ref.doi}"
+    if ref.pmid:
+        return f"PMID {ref.pmid}"
+    pmid = lookup.work.pmid if lookup.work else None  # a DOI-only reference, asked through the PMC ID converter
+    return f"DOI {ref.doi} (PMID {pmid} via PMC)" if pmid else f"DOI {ref.doi} (via PMC)"
+
+
 def check(ref: Reference, lookup: Lookup) -> Result:
     """One reference's status from the service's answer about it."""
-    asked = f"PMID {ref.pmid}" if lookup.service == "PubMed" else f"DOI {ref.doi}"
+    asked_for = asked(ref, lookup)
     if lookup.state is LookupState.NOT_FOUND:
-        return Result(ref, Status.NOT_FOUND, lookup.service, detail=f"{lookup.service} has no record for {asked}")
+        return Result(ref, Status.NOT_FOUND, lookup.service, detail=f"{lookup.service} has no record for {asked_for}")
     if lookup.state is LookupState.NOT_CACHED:
-        return Result(ref, Status.UNCHECKED, lookup.service, detail=f"offline and {asked} is not cached")
+        return Result(ref, Status.UNCHECKED, lookup.service, detail=f"offline and {asked_for} is not cached")
     if lookup.state is LookupState.FAILED or lookup.work is None:
         return Result(
             ref, Status.UNCHECKED, lookup.service, detail=lookup.detail or f"{lookup.service} failed", unreachable=True
@@ -125,7 +135,7 @@ def check(ref: Reference, lookup: Lookup) -> Result:
         return Result(ref, Status.RETRACTED, lookup.service, mismatches, detail=work.retraction)
     if mismatches:
         return Result(ref, Status.MISMATCH, lookup.service, mismatches)
-    return Result(ref, Status.VERIFIED, lookup.service, detail=f"{asked} matches {lookup.service}")
+    return Result(ref, Status.VERIFIED, lookup.service, detail=f"{asked_for} matches {lookup.service}")
 
 
 def counts(results: Iterable[Result]) -> dict[str, int]:

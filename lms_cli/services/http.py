@@ -68,6 +68,10 @@ class Config:
     crossref_rate: float | None = None  # requests/s; None: 5, or 10 with an email (the polite pool)
     get_max_ids: int = 200  # ESummary GET up to this many ids, POST above
     post_batch: int = 500
+    # One Crossref `/works?filter=doi:...` list asks for this many DOIs at most: 50 works of
+    # ~50 KiB each stay far below max_reply_bytes, and a reply past it puts Crossref out of use.
+    crossref_batch: int = 50
+    crossref_max_url: int = 4000  # characters; servers and proxies commonly refuse 8 KiB request lines
     ctgov_url: str = CTGOV_URL
     # The registry's documentation asks for about 50 requests a minute per address.
     ctgov_rate: float = 50 / 60

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -15,18 +15,18 @@ from lms_cli.services.records import (
     Lookup,
     LookupState,
     MalformedRecord,
+    Progress,
     Work,
     _drop_final_stop,
     _list,
     _str,
     _year_of,
+    advancer,
     clean_text,
 )
 
 if TYPE_CHECKING:
     from lms_cli.services.http import Http
-
-Progress = Callable[[int], None]
 
 
 def work_from_esummary(record: Mapping[str, Any]) -> Work:
@@ -75,9 +75,17 @@ def _sort_date(value: Any) -> str | None:
     return f"{m[1]}-{m[2]}-{m[3]}" if m else None
 
 
-def esummary(http: Http, pmids: Iterable[str], progress: Progress | None = None) -> dict[str, Lookup]:
-    """PubMed records by PMID: batched, GET up to ``get_max_ids`` ids and POST above."""
+def esummary(
+    http: Http, pmids: Iterable[str], progress: Progress | None = None, weights: Mapping[str, int] | None = None
+) -> dict[str, Lookup]:
+    """PubMed records by PMID: batched, GET up to ``get_max_ids`` ids and POST above.
+
+    ``progress`` advances by ``weights[pmid]`` (default 1) as each PMID's answer is known.
+    """
     wanted = list(dict.fromkeys(pmids))
+
+    advance = advancer(progress, weights)
+
     out: dict[str, Lookup] = {}
     todo: list[str] = []
     for pmid in wanted:
@@ -88,8 +96,7 @@ def esummary(http: Http, pmids: Iterable[str], progress: Progress | None = None)
             out[pmid] = Lookup(LookupState.NOT_CACHED, PUBMED)
         else:
             todo.append(pmid)
-    if progress and out:
-        progress(len(out))
+    advance(out)
     size = http.config.get_max_ids if len(todo) <= http.config.get_max_ids else http.config.post_batch
     for i in range(0, len(todo), size):
         batch = todo[i : i + size]
@@ -97,8 +104,7 @@ def esummary(http: Http, pmids: Iterable[str], progress: Progress | None = None)
             out.update(_batch(http, batch))
         except Failure as exc:
             out.update({p: Lookup(LookupState.FAILED, PUBMED, detail=exc.detail) for p in batch})
-        if progress:
-            progress(len(batch))
+        advance(batch)
     return {p: out[p] for p in wanted}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -58,6 +59,20 @@ class Lookup:
     @classmethod
     def found(cls, service: str, work: Work) -> Lookup:
         return cls(LookupState.FOUND, service, work)
+
+
+Progress = Callable[[int], None]
+
+
+def advancer(progress: Progress | None, weights: Mapping[str, int] | None = None) -> Callable[[Iterable[str]], None]:
+    """A function that advances ``progress`` by the weight (default 1) of each id whose answer is known."""
+
+    def advance(done: Iterable[str]) -> None:
+        n = sum(weights.get(i, 1) for i in done) if weights is not None else sum(1 for _ in done)
+        if progress and n:
+            progress(n)
+
+    return advance
 
 
 class MalformedRecord(ValueError):

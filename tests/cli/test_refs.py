@@ -8,6 +8,7 @@ import re
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -16,7 +17,7 @@ from lms_cli.cli.common import Env
 from lms_cli.cli.refs import progress_bar
 from lms_cli.errors import ExitCode
 from tests.conftest import BASE, Invoke, write
-from tests.services.test_client import crossref_json, esummary_handler
+from tests.services.test_client import crossref_json, crossref_list, esummary_handler, idconv_handler
 
 MIXED = """\
 references:
@@ -66,6 +67,8 @@ def http(server: HTTPServer) -> Iterator[HTTPServer]:
     server.clear()
     server.expect_request("/esummary.fcgi").respond_with_handler(esummary_handler)
     server.expect_request("/works/10.1200/JCO.2014.58.3781").respond_with_json(crossref_json("hensley2015"))
+    hensley = crossref_json("hensley2015")["message"]
+    server.expect_request("/works").respond_with_handler(crossref_list({hensley["DOI"]: hensley}))
     server.expect_request("/idconv/").respond_with_json(
         {
             "status": "ok",
@@ -157,7 +160,84 @@ def test_verify_json_reports_each_status(invoke: Invoke, mixed: list[str], http:
     assert (judson["pmid"], judson["doi"]) == ("24618336", None)
     assert data["results"][3]["detail"] == "PubMed has no record for PMID 99999999"
     assert data["results"][4]["source"] == "Crossref"
-    assert [r.path for r, _ in http.log] == ["/esummary.fcgi", "/works/10.1200/JCO.2014.58.3781"]
+    # PMC is asked whether the DOI-only reference has a PMID; it has none, so Crossref is asked
+    assert [r.path for r, _ in http.log] == ["/idconv/", "/esummary.fcgi", "/works"]
+    assert http.log[2][0].args["filter"] == "doi:10.1200/JCO.2014.58.3781"
+
+
+NOW = {"Retry-After": "0"}  # retried at once: the real backoff would only slow the tests
+
+DOI_ONLY = """\
+references:
+  - id: doe2025
+    design: review
+    authors: [Doe JA, Roe R]
+    title: "Loss of ATRX and DAXX in uterine leiomyosarcoma & its precursors: a synthetic record"
+    journal: Test J Sarcoma
+    year: 2025
+    doi: 10.5555/lms.test.0001
+  - id: hensley2015
+    design: rct
+    authors: [Hensley ML, Miller A, et al.]
+    title: "Randomized phase III trial of gemcitabine plus docetaxel plus bevacizumab or placebo as
+      first-line treatment for metastatic uterine leiomyosarcoma: an NRG Oncology/Gynecologic Oncology
+      Group study"
+    journal: J Clin Oncol
+    year: 2015
+    doi: 10.1200/JCO.2014.58.3781
+"""
+
+
+def test_verify_checks_a_doi_that_pmc_knows_against_pubmed(invoke: Invoke, http: HTTPServer, tmp_path: Path) -> None:
+    http.clear()
+    http.expect_request("/idconv/").respond_with_handler(idconv_handler({"10.5555/lms.test.0001": "39990001"}))
+    http.expect_request("/esummary.fcgi").respond_with_handler(esummary_handler)
+    hensley = crossref_json("hensley2015")["message"]
+    http.expect_request("/works").respond_with_handler(crossref_list({hensley["DOI"]: hensley}))
+    base = ["--no-bundled", "-e", str(write(tmp_path / "ev" / "refs.yaml", DOI_ONLY))]
+    result = invoke("refs", "verify", "-f", "markdown", *base, env=services(http))
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.splitlines()[4:6] == [
+        "| doe2025 | verified | DOI 10.5555/lms.test.0001 (PMID 39990001 via PMC) matches PubMed |",
+        "| hensley2015 | verified | DOI 10.1200/JCO.2014.58.3781 matches Crossref |",
+    ]
+    assert [r.path for r, _ in http.log] == ["/idconv/", "/esummary.fcgi", "/works"]
+    assert http.log[1][0].args["id"] == "39990001"
+
+
+def test_verify_a_converter_down_is_no_error_when_crossref_answers(
+    invoke: Invoke, http: HTTPServer, tmp_path: Path
+) -> None:
+    http.clear()
+    http.expect_request("/idconv/").respond_with_data("down", status=503, headers=NOW)
+    hensley = crossref_json("hensley2015")["message"]
+    doe: dict[str, Any] = {
+        "DOI": "10.5555/lms.test.0001",
+        "title": ["Loss of ATRX and DAXX in uterine leiomyosarcoma &amp; its precursors: a synthetic record"],
+        "container-title": ["Test J Sarcoma"],
+        "author": [{"family": "Doe", "given": "J A", "sequence": "first"}],
+        "issued": {"date-parts": [[2025]]},
+    }
+    http.expect_request("/works").respond_with_handler(crossref_list({hensley["DOI"]: hensley, doe["DOI"]: doe}))
+    base = ["--no-bundled", "-e", str(write(tmp_path / "ev" / "refs.yaml", DOI_ONLY))]
+    result = invoke("refs", "verify", *base, env=services(http))
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert "| doe2025 | verified | DOI 10.5555/lms.test.0001 matches Crossref |" in result.stdout
+
+
+def test_verify_crossref_down_names_its_url_once(invoke: Invoke, http: HTTPServer, tmp_path: Path) -> None:
+    http.clear()
+    http.expect_request("/idconv/").respond_with_data("down", status=503, headers=NOW)
+    http.expect_request("/works").respond_with_data("down", status=502, headers=NOW)
+    base = ["--no-bundled", "-e", str(write(tmp_path / "ev" / "refs.yaml", DOI_ONLY))]
+    result = invoke("refs", "verify", *base, env=services(http))
+    assert result.exit_code == ExitCode.SERVICE
+    assert result.stderr.splitlines()[0] == (
+        f"Error: 2 references could not be checked: Crossref failed at {http.url_for('/works')}: "
+        "HTTP 502 (after 4 attempts)"
+    )
+    assert "PMC ID converter" not in result.stderr  # it failed too, but Crossref was the one these needed
 
 
 def test_verify_rich_never_reads_text_as_markup(invoke: Invoke, mixed: list[str], http: HTTPServer) -> None:

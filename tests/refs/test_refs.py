@@ -203,6 +203,19 @@ def test_check_maps_every_lookup_state(base: EvidenceBase) -> None:
     assert check(r, Lookup.found("PubMed", retracted)).status is Status.RETRACTED
 
 
+def test_a_doi_only_reference_checked_against_pubmed_says_what_was_asked(base: EvidenceBase) -> None:
+    r = ref(base, "judson2014", pmid=None, doi="10.1016/S1470-2045(14)70063-4")
+    work = work_from_esummary(record("24618336"))  # its DOI, a PMID our reference lacks
+    verified = check(r, Lookup.found("PubMed", work))
+    assert verified.mismatches == ()  # the PMID is not compared: we have none
+    assert verified.detail == "DOI 10.1016/S1470-2045(14)70063-4 (PMID 24618336 via PMC) matches PubMed"
+    offline = check(r, Lookup(LookupState.NOT_CACHED, "PubMed"))
+    assert offline.detail == "offline and DOI 10.1016/S1470-2045(14)70063-4 (via PMC) is not cached"
+    assert check(r, Lookup.found("Crossref", work)).detail == "DOI 10.1016/S1470-2045(14)70063-4 matches Crossref"
+    other = check(ref(base, "judson2014", pmid="1"), Lookup.found("PubMed", work))
+    assert [m.field for m in other.mismatches] == ["pmid"]
+
+
 def test_reports(base: EvidenceBase) -> None:
     r = ref(base, "gladdy2013", title="A | piped *title*")
     results = [

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import re
 import socket
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +50,54 @@ def esummary_handler(request: Request) -> Response:
 
 def crossref_json(name: str) -> Any:
     return json.loads((SERVICES / "crossref" / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def asked_dois(request: Request) -> list[str]:
+    """The DOIs of a `/works?filter=doi:A,doi:B` request: each filter's value is all after its first colon."""
+    return [f.split(":", 1)[1] for f in request.args["filter"].split(",")]
+
+
+def crossref_list(works: dict[str, Any]) -> Callable[[Request], Response]:
+    """A `/works?filter=doi:...&rows=N` handler answering from ``works`` (DOI -> message) as Crossref does."""
+    by_doi = {d.casefold(): w for d, w in works.items()}
+
+    def handler(request: Request) -> Response:
+        items = [by_doi[d.casefold()] for d in asked_dois(request) if d.casefold() in by_doi]
+        rows = int(request.args["rows"])
+        message = {"total-results": len(items), "items": items[:rows], "items-per-page": rows}
+        body = {"status": "ok", "message-type": "work-list", "message": message}
+        return Response(json.dumps(body), content_type="application/json")
+
+    return handler
+
+
+def crossref_single(works: dict[str, Any]) -> Callable[[Request], Response]:
+    """A `/works/{doi}` handler answering from ``works`` (DOI -> message); 404 for the others."""
+    by_doi = {d.casefold(): w for d, w in works.items()}
+
+    def handler(request: Request) -> Response:
+        work = by_doi.get(request.path.removeprefix("/works/").casefold())
+        if work is None:
+            return Response("Resource not found.", status=404)
+        body = {"status": "ok", "message-type": "work", "message": work}
+        return Response(json.dumps(body), content_type="application/json")
+
+    return handler
+
+
+def idconv_handler(pmids: dict[str, str]) -> Callable[[Request], Response]:
+    """A PMC ID converter answering a PMID for the DOIs of ``pmids``, an error record for the others."""
+
+    def handler(request: Request) -> Response:
+        records = []
+        for i in request.args["ids"].split(","):
+            if i in pmids:
+                records.append({"requested-id": i, "pmcid": f"PMC{pmids[i]}", "pmid": int(pmids[i]), "doi": i})
+            else:
+                records.append({"requested-id": i, "status": "error", "errmsg": "invalid article id"})
+        return Response(json.dumps({"status": "ok", "records": records}), content_type="application/json")
+
+    return handler
 
 
 @pytest.fixture
@@ -398,12 +448,14 @@ def test_retry_after_parses_seconds_and_dates() -> None:
 # --- the bundled base -----------------------------------------------------------------------
 
 
-def as_esummary(ref: Reference) -> dict[str, Any]:
-    ids = [{"idtype": "pubmed", "idtypen": 1, "value": ref.pmid}]
+def as_esummary(ref: Reference, pmid: str | None = None) -> dict[str, Any]:
+    """The ESummary record of ``ref`` (under ``pmid`` for a DOI-only reference)."""
+    uid = pmid or ref.pmid
+    ids = [{"idtype": "pubmed", "idtypen": 1, "value": uid}]
     if ref.doi:
         ids.append({"idtype": "doi", "idtypen": 3, "value": ref.doi})
     return {
-        "uid": ref.pmid,
+        "uid": uid,
         "pubdate": f"{ref.year} Jan",
         "source": ref.journal,
         "title": ref.title + ".",
@@ -415,39 +467,285 @@ def as_esummary(ref: Reference) -> dict[str, Any]:
 
 
 def as_crossref(ref: Reference) -> dict[str, Any]:
+    """The Crossref work (the `message` of `/works/{doi}`) of ``ref``."""
     family, _, initials = ref.named_authors[0].rpartition(" ")
     return {
-        "status": "ok",
-        "message-type": "work",
-        "message": {
-            "DOI": ref.doi,
-            "type": "journal-article",
-            "title": [ref.title],
-            "container-title": [ref.journal],
-            "author": [{"given": " ".join(initials), "family": family, "sequence": "first"}],
-            "issued": {"date-parts": [[ref.year]]},
-        },
+        "DOI": ref.doi,
+        "type": "journal-article",
+        "title": [ref.title],
+        "container-title": [ref.journal],
+        "author": [{"given": " ".join(initials), "family": family, "sequence": "first"}],
+        "issued": {"date-parts": [[ref.year]]},
     }
 
 
-def test_bundled_base_needs_one_esummary_and_one_crossref_request_per_doi_only_reference(
+@functools.cache
+def bundled() -> tuple[Reference, ...]:
+    return tuple(load.load([load.bundled_dir()]).references)
+
+
+def doi_only(refs: tuple[Reference, ...] | list[Reference]) -> list[Reference]:
+    return [r for r in refs if r.doi and not r.pmid]
+
+
+def serve_base(
     http: HTTPServer,
+    refs: tuple[Reference, ...] | list[Reference],
+    via: dict[str, str],
+    works: dict[str, Any] | None = None,
+    idconv_status: int = 200,
 ) -> None:
-    refs = load.load([load.bundled_dir()]).references
-    by_pmid = {r.pmid: as_esummary(r) for r in refs if r.pmid}
-    by_doi = {r.doi: as_crossref(r) for r in refs if r.doi and not r.pmid}
+    """The services for ``refs``: ESummary knows every PMID (the references' own and the PMIDs
+    that PMC gives for the DOIs of ``via``), Crossref the DOI-only references (or ``works``)."""
+    records = {r.pmid: as_esummary(r) for r in refs if r.pmid}
+    records.update({pmid: as_esummary(r, pmid) for r in refs if (pmid := via.get(r.doi or ""))})
+    if works is None:
+        works = {r.doi: as_crossref(r) for r in doi_only(refs) if r.doi}
 
     def esummary(request: Request) -> Response:
-        return Response(json.dumps(esummary_answer(asked_ids(request), by_pmid)), content_type="application/json")
+        return Response(json.dumps(esummary_answer(asked_ids(request), records)), content_type="application/json")
 
-    def works(request: Request) -> Response:
-        return Response(json.dumps(by_doi[request.path.removeprefix("/works/")]), content_type="application/json")
+    if idconv_status == 200:
+        http.expect_request("/idconv/").respond_with_handler(idconv_handler(via))
+    else:
+        http.expect_request("/idconv/").respond_with_data("down", status=idconv_status)
+    http.expect_request("/esummary.fcgi").respond_with_handler(esummary)
+    http.expect_request("/works").respond_with_handler(crossref_list(works))
+    http.expect_request(re.compile(r"^/works/.*")).respond_with_handler(crossref_single(works))
 
-    http.expect_request("/esummary.fcgi", method="GET").respond_with_handler(esummary)
-    http.expect_request(re.compile(r"^/works/.*")).respond_with_handler(works)
-    with make_client(http) as client:
-        lookups = client.lookup_references(refs)
-    assert client.requests == 1 + len(by_doi)
-    assert (len(refs), len(by_pmid), len(by_doi)) == (121, 79, 42)
+
+def test_bundled_base_is_checked_in_three_requests_and_none_once_cached(http: HTTPServer, tmp_path: Path) -> None:
+    refs = bundled()
+    dois = doi_only(refs)
+    assert (len(refs), sum(1 for r in refs if r.pmid), len(dois)) == (121, 79, 42)
+    via = {r.doi: str(38000000 + i) for i, r in enumerate(dois) if r.doi and i % 2 == 0}  # PMC knows every other
+    serve_base(http, refs, via)
+    steps: list[int] = []
+    with make_client(http, tmp_path) as client:
+        lookups = client.lookup_references(refs, steps.append)
+    assert client.requests == 3
+    (idconv, _), (esummary, _), (works, _) = http.log
+    assert [idconv.path, esummary.path, works.path] == ["/idconv/", "/esummary.fcgi", "/works"]
+    assert idconv.args["ids"].split(",") == [r.doi for r in dois]
+    assert asked_ids(esummary) == [r.pmid for r in refs if r.pmid] + list(via.values())
+    assert asked_dois(works) == [r.doi for r in dois if r.doi not in via]
+    assert sum(steps) == len(refs) and 0 not in steps  # once per reference
     results = [check(r, lookups[r.id]) for r in refs]
-    assert {r.reference.id: r.mismatches for r in results if r.status is not Status.VERIFIED} == {}
+    assert {r.reference.id: (r.status, r.mismatches) for r in results if r.status is not Status.VERIFIED} == {}
+    assert Counter(r.source for r in results) == {"PubMed": 79 + len(via), "Crossref": 42 - len(via)}
+    first, second = dois[:2]
+    assert check(first, lookups[first.id]).detail == f"DOI {first.doi} (PMID 38000000 via PMC) matches PubMed"
+    assert check(second, lookups[second.id]).detail == f"DOI {second.doi} matches Crossref"
+    http.clear()  # the server now answers nothing: a warm cache must not need it
+    with make_client(http, tmp_path) as warm, make_client(http, tmp_path, offline=True) as offline:
+        assert warm.lookup_references(refs) == lookups
+        assert offline.lookup_references(refs) == lookups
+    assert warm.requests == offline.requests == 0 and http.log == []
+
+
+def test_batched_lookups_give_the_results_of_one_request_per_doi(http: HTTPServer) -> None:
+    refs = bundled()
+    dois = doi_only(refs)
+    works = {r.doi: as_crossref(r) for r in dois if r.doi}
+    a, b, c, d, e = (r.doi or "" for r in dois[:5])
+    works[a] = {**works[a], "title": ["Another title"]}
+    works[b] = {**works[b], "updated-by": [{"type": "retraction", "DOI": "10.5555/notice"}]}
+    del works[c]  # Crossref does not know it
+    works[d] = {**works[d], "author": 5}  # unreadable
+    works[e] = {**works[e], "DOI": e.upper()}  # Crossref spells DOIs its own way
+    serve_base(http, refs, {}, works)
+    with make_client(http) as client:
+        batched = client.lookup_references(refs)
+    assert [r.path for r, _ in http.log] == ["/idconv/", "/esummary.fcgi", "/works"]
+    with make_client(http) as client:
+        by_pmid = client.esummary([r.pmid for r in refs if r.pmid])
+        one_by_one = {r.id: by_pmid[r.pmid] if r.pmid else client.crossref(r.doi or "") for r in refs}
+    assert client.requests == 1 + 42
+    got = [check(r, batched[r.id]) for r in refs]
+    assert got == [check(r, one_by_one[r.id]) for r in refs]
+    assert [r.status for r in got if r.reference in dois[:5]] == [
+        Status.MISMATCH,
+        Status.RETRACTED,
+        Status.NOT_FOUND,
+        Status.UNCHECKED,
+        Status.VERIFIED,
+    ]
+
+
+def test_the_id_converter_down_sends_every_doi_to_crossref(http: HTTPServer) -> None:
+    refs = bundled()
+    dois = doi_only(refs)
+    serve_base(http, refs, {r.doi: "38000000" for r in dois[:1] if r.doi}, idconv_status=503)
+    with make_client(http, retries=1) as client:
+        lookups = client.lookup_references(refs)
+    assert [r.path for r, _ in http.log] == ["/idconv/", "/idconv/", "/esummary.fcgi", "/works"]
+    assert asked_dois(http.log[-1][0]) == [r.doi for r in dois]
+    results = [check(r, lookups[r.id]) for r in dois]
+    assert {(r.source, r.status) for r in results} == {("Crossref", Status.VERIFIED)}
+    assert list(client.failures) == ["PMC ID converter"]
+
+
+def test_a_pubmed_record_naming_another_doi_is_not_taken_for_a_doi_only_reference(http: HTTPServer) -> None:
+    other, bare = doi_only(bundled())[:2]
+    assert other.doi and bare.doi
+    via = {other.doi: "38000001", bare.doi: "38000002"}
+    records = {
+        "38000001": {**as_esummary(other, "38000001"), "articleids": [{"idtype": "doi", "value": "10.5555/another"}]},
+        "38000002": {**as_esummary(bare, "38000002"), "articleids": []},  # no DOI: the converter's word stands
+    }
+    http.expect_request("/idconv/").respond_with_handler(idconv_handler(via))
+    http.expect_request("/esummary.fcgi").respond_with_json(esummary_answer(["38000001", "38000002"], records))
+    http.expect_request("/works").respond_with_handler(crossref_list({other.doi: as_crossref(other)}))
+    with make_client(http) as client:
+        lookups = client.lookup_references([other, bare])
+    assert [(lk.service, lk.state) for lk in lookups.values()] == [
+        ("Crossref", LookupState.FOUND),
+        ("PubMed", LookupState.FOUND),
+    ]
+    assert asked_dois(http.log[-1][0]) == [other.doi]
+    assert check(bare, lookups[bare.id]).status is Status.VERIFIED  # no PMID of ours: no PMID mismatch
+
+
+def test_pubmed_down_leaves_doi_only_references_to_crossref(http: HTTPServer) -> None:
+    refs = bundled()
+    base = [*doi_only(refs)[:2], next(r for r in refs if r.pmid)]
+    via = {r.doi or "": str(38000000 + i) for i, r in enumerate(base[:2])}
+    http.expect_request("/idconv/").respond_with_handler(idconv_handler(via))
+    http.expect_request("/esummary.fcgi").respond_with_data("down", status=502)
+    http.expect_request("/works").respond_with_handler(
+        crossref_list({d: as_crossref(r) for r in base[:2] if (d := r.doi)})
+    )
+    steps: list[int] = []
+    with make_client(http, retries=0) as client:
+        lookups = client.lookup_references(base, steps.append)
+    assert [(lk.service, lk.state) for lk in lookups.values()] == [
+        ("Crossref", LookupState.FOUND),
+        ("Crossref", LookupState.FOUND),
+        ("PubMed", LookupState.FAILED),
+    ]
+    assert sum(steps) == 3
+
+
+# --- Crossref, many DOIs per request ----------------------------------------------------------
+
+
+def test_crossref_asks_for_many_dois_with_mailto_and_caches_the_missing_ones(http: HTTPServer, tmp_path: Path) -> None:
+    hensley = crossref_json("hensley2015")["message"]
+    http.expect_request("/works").respond_with_handler(crossref_list({hensley["DOI"]: hensley}))
+    with make_client(http, tmp_path, email="me@example.org") as client:
+        got = client.crossref_works(["10.1200/JCO.2014.58.3781", "10.5555/none"])
+    assert [lk.state for lk in got.values()] == [LookupState.FOUND, LookupState.NOT_FOUND]
+    ((request, _),) = http.log
+    assert dict(request.args) == {
+        "filter": "doi:10.1200/JCO.2014.58.3781,doi:10.5555/none",
+        "rows": "2",
+        "mailto": "me@example.org",
+    }
+    with make_client(http, tmp_path) as again:  # DOIs ignore case, in the cache too
+        states = [lk.state for lk in again.crossref_works(["10.5555/NONE", "10.1200/jco.2014.58.3781"]).values()]
+    assert states == [LookupState.NOT_FOUND, LookupState.FOUND]
+    assert again.requests == 0
+
+
+def test_crossref_batches_split_at_the_size_and_url_caps(http: HTTPServer) -> None:
+    dois = [f"10.5555/lms.batch.{i:03d}" for i in range(7)]
+    http.expect_request("/works").respond_with_handler(crossref_list({d: {"DOI": d, "title": [d]} for d in dois}))
+    with make_client(http, crossref_batch=3) as client:
+        got = client.crossref_works(dois)
+    assert {lk.state for lk in got.values()} == {LookupState.FOUND}
+    assert [(len(asked_dois(r)), r.args["rows"]) for r, _ in http.log] == [(3, "3"), (3, "3"), (1, "1")]
+    root = http.url_for("/").rstrip("/")
+    for cap, runs in ((200, None), (10, [1] * 7)):  # a URL too long for one DOI still asks for it alone
+        http.clear_log()
+        with make_client(http, crossref_max_url=cap) as client:
+            assert {lk.state for lk in client.crossref_works(dois).values()} == {LookupState.FOUND}
+        assert [d for r, _ in http.log for d in asked_dois(r)] == dois
+        if runs is None:
+            assert len(http.log) > 1
+            assert max(len(root) + len(r.environ["RAW_URI"]) for r, _ in http.log) <= cap
+        else:
+            assert [len(asked_dois(r)) for r, _ in http.log] == runs
+
+
+def test_crossref_never_takes_a_record_for_a_doi_not_asked_for(http: HTTPServer, tmp_path: Path) -> None:
+    hensley, pautier = crossref_json("hensley2015")["message"], crossref_json("pautier2015")["message"]
+    http.expect_request("/works").respond_with_json(
+        {"status": "ok", "message": {"total-results": 2, "items": [hensley, pautier]}}
+    )
+    with make_client(http, tmp_path) as client:
+        got = client.crossref_works(["10.1200/jco.2014.58.3781", "10.5555/asked"])
+    found, asked = got.values()
+    assert (found.state, found.work and found.work.doi) == (LookupState.FOUND, "10.1200/JCO.2014.58.3781")
+    assert (asked.state, asked.detail) == (
+        LookupState.FAILED,
+        f"malformed reply from Crossref: asked for 2 DOIs at {http.url_for('/works')}, "
+        "sent the record of DOI 10.1016/S1470-2045(15)70070-7, not asked for",
+    )
+    assert client.cache.get("crossref", "10.5555/asked") is None  # not cached: asked again next time
+
+
+def test_crossref_an_incomplete_answer_proves_no_doi_missing(http: HTTPServer) -> None:
+    hensley = crossref_json("hensley2015")["message"]
+    http.expect_request("/works").respond_with_json(
+        {"status": "ok", "message": {"total-results": 2, "items": [hensley]}}
+    )
+    with make_client(http) as client:
+        got = client.crossref_works(["10.1200/JCO.2014.58.3781", "10.5555/left-out"])
+    assert got["10.1200/JCO.2014.58.3781"].state is LookupState.FOUND
+    assert got["10.5555/left-out"].state is LookupState.FAILED
+    assert got["10.5555/left-out"].detail == (
+        f"malformed reply from Crossref: asked for 2 DOIs at {http.url_for('/works')}, sent 1 of 2 records"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        (
+            '{"message": {"items": 3}}',
+            "malformed reply from Crossref: no 'message' object with an 'items' list ({url})",
+        ),
+        ("<html>busy</html>", "malformed reply from Crossref: not JSON (HTTP 200, /works)"),
+    ],
+)
+def test_crossref_a_malformed_list_fails_each_doi(http: HTTPServer, body: str, detail: str) -> None:
+    http.expect_request("/works").respond_with_data(body, content_type="application/json")
+    with make_client(http) as client:
+        got = client.crossref_works(["10.5555/a", "10.5555/b"])
+    expected = detail.format(url=http.url_for("/works"))
+    assert [(lk.state, lk.detail) for lk in got.values()] == [(LookupState.FAILED, expected)] * 2
+
+
+def test_crossref_a_failed_batch_marks_its_dois_failed_with_the_url(http: HTTPServer) -> None:
+    http.expect_request("/works").respond_with_data("down", status=502)
+    with make_client(http, retries=1, crossref_batch=2) as client:
+        got = client.crossref_works(["10.5555/a", "10.5555/b", "10.5555/c"])
+    detail = f"Crossref failed at {http.url_for('/works')}: HTTP 502 (after 2 attempts)"
+    assert [(lk.state, lk.detail) for lk in got.values()] == [
+        (LookupState.FAILED, detail),
+        (LookupState.FAILED, detail),
+        (LookupState.FAILED, "not asked: Crossref failed earlier in this run"),
+    ]
+    assert len(http.log) == 2 and client.failures == {"Crossref": detail}
+
+
+def test_crossref_a_doi_holding_a_comma_is_asked_alone(http: HTTPServer) -> None:
+    works = {d: {"DOI": d, "title": [d]} for d in ("10.5555/a,b", "10.5555/c:d")}
+    http.expect_request("/works").respond_with_handler(crossref_list(works))
+    http.expect_request(re.compile(r"^/works/.*")).respond_with_handler(crossref_single(works))
+    with make_client(http) as client:
+        got = client.crossref_works(works)
+    assert {lk.state for lk in got.values()} == {LookupState.FOUND}
+    assert [r.path for r, _ in http.log] == ["/works/10.5555/a,b", "/works"]
+    assert asked_dois(http.log[1][0]) == ["10.5555/c:d"]  # a colon is part of the filter's value
+
+
+def test_crossref_offline_answers_from_the_cache_only(http: HTTPServer, tmp_path: Path) -> None:
+    hensley = crossref_json("hensley2015")["message"]
+    http.expect_request("/works").respond_with_handler(crossref_list({hensley["DOI"]: hensley}))
+    with make_client(http, tmp_path) as client:
+        client.crossref_works(["10.1200/JCO.2014.58.3781"])
+    with make_client(http, tmp_path, offline=True) as offline:
+        got = offline.crossref_works(["10.1200/JCO.2014.58.3781", "10.5555/x"])
+    assert [lk.state for lk in got.values()] == [LookupState.FOUND, LookupState.NOT_CACHED]
+    assert offline.requests == 0 and len(http.log) == 1
