@@ -1,6 +1,6 @@
 """One benchmark case per command (issue 19): warm-cache medians as ratios to the import floor.
 
-    python -m bench.commands [--sizes 1000,10000,100000] [--runs 5] [--budget 15]
+    python -m bench.commands [--sizes 1000,10000,100000] [--runs 5] [--budget 10]
                              [--only NAME,...] [--json FILE] [--out DIR]
 
 Times real `lms` processes on the synthetic bases of bench/synth.py (as bench/run.py makes
@@ -20,6 +20,9 @@ How it runs, so the figures compare:
   would take more than ``--budget`` seconds (at least one; the table prints how many);
 - `ask-rich` draws on a pseudo-terminal 100 columns wide (COLUMNS=100, colour on, no
   pager) and is judged against `ask-markdown` of the same size, not against F.
+
+The default run takes about five minutes on 2 CPUs (the slowest commands run once at
+100,000 claims); the first one also generates the bases and fills their cache.
 
 The rare search word is the number 357: numbers are the only low-frequency tokens of the
 synthetic vocabulary (each of 1-400 is in about 0.9% of claims: 753 to 951 of the 100,000);
@@ -269,7 +272,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000", help="claims of each base, comma-separated")
     parser.add_argument("--runs", type=int, default=5, help="rounds per case and size (at most)")
-    parser.add_argument("--budget", type=float, default=15.0, help="seconds a case may take at one size")
+    parser.add_argument("--budget", type=float, default=10.0, help="seconds a case may take at one size")
     parser.add_argument("--only", help="comma-separated case names: " + ", ".join(BY_NAME))
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--out", type=Path, default=OUT, help="where the bases, cache and bytecode live")
@@ -285,6 +288,7 @@ def main() -> None:
         names.append("ask-markdown")  # ask-rich is judged against it
     cases = [case for case in CASES if case.name in names]
 
+    began = time.perf_counter()
     env = child_env()
     env["PYTHONPYCACHEPREFIX"] = str(args.out / "pycache")
     env["LMS_CACHE_DIR"] = str(args.out / "cache-commands")
@@ -308,7 +312,7 @@ def main() -> None:
         print_rows(rows, rows[0].floor)
         cost = per_hit(rows)
         if cost is not None:
-            print(f"search: {cost:.1f} ms per 1,000 hits more (search-common vs search-rare)")
+            print(f"search-common minus search-rare: {cost:+.1f} ms per 1,000 hits more")
         figures[str(claims)] = {
             "floor_s": rows[0].floor,
             "search_ms_per_1000_hits": cost,
@@ -329,6 +333,7 @@ def main() -> None:
     results["sizes"] = figures
     if len(sizes) > 1:
         results["growth"] = growth(table, sizes)
+    print(f"\n{time.perf_counter() - began:.0f} s in all")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 
