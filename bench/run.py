@@ -112,9 +112,9 @@ def interleave(runs: int, steps: dict[str, Callable[[Sample], None]]) -> dict[st
     return samples
 
 
-def base_dir(claims: int) -> Path:
-    """A synthetic base of ``claims`` claims, generated on first use."""
-    directory = OUT / f"base-{claims}"
+def base_dir(claims: int, out: Path = OUT) -> Path:
+    """A synthetic base of ``claims`` claims under ``out``, generated on first use."""
+    directory = out / f"base-{claims}"
     stamp = directory / ".params"
     params = json.dumps({"claims": claims, "seed": 6, "generator": synth.__doc__})
     if not (stamp.is_file() and stamp.read_text() == params):
