@@ -28,6 +28,7 @@ from lms_cli.cli.common import (
     PlainFormat,
     PopulationOpt,
     SinceOpt,
+    SkipInvalidOpt,
     boundary,
     complete_item,
     complete_topic,
@@ -108,6 +109,7 @@ def ask(
     evidence: EvidenceOpt = None,
     no_bundled: NoBundledOpt = False,
     no_cache: NoCacheOpt = False,
+    skip_invalid: SkipInvalidOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Answer one topic: direct answer, key points, advances, implications, references.
@@ -123,7 +125,7 @@ def ask(
         from lms_cli.select import select
 
         # Only that topic's claims and references are read (with a warm cache, on any size of base).
-        base, slug = topic_base(env, evidence, no_bundled, no_cache, topic, best)
+        base, slug = topic_base(env, evidence, no_bundled, no_cache, topic, best, skip_invalid=skip_invalid)
         query = Query(slug, make_filters(min_rank, since, population))
         summary = compose(query, select(base, query.topic, query.filters))
         out = resolve_format(env, fmt, citations)
@@ -149,6 +151,7 @@ def search(
     evidence: EvidenceOpt = None,
     no_bundled: NoBundledOpt = False,
     no_cache: NoCacheOpt = False,
+    skip_invalid: SkipInvalidOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Find claims across all topics that match WORDS, best first, grouped by topic.
@@ -174,7 +177,7 @@ def search(
                 raise UsageError(f"not covered: no claim matches {text!r}", "try fewer or other words, or `lms topics`")
             return store.part(keys=keys)
 
-        base = read_store(env, evidence, no_bundled, no_cache, matching)
+        base = read_store(env, evidence, no_bundled, no_cache, matching, skip_invalid=skip_invalid)
         kept, removed, hidden = filter_claims(list(base.claims), base.reference_map(), filters)
         if removed is not None:
             raise emptied(repr(text), removed)
@@ -188,6 +191,7 @@ def topics(
     evidence: EvidenceOpt = None,
     no_bundled: NoBundledOpt = False,
     no_cache: NoCacheOpt = False,
+    skip_invalid: SkipInvalidOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """List the topics with their questions and claim counts."""
@@ -195,7 +199,7 @@ def topics(
     with boundary(debug, env):
         from lms_cli.browse import topic_rows
 
-        rows = read_store(env, evidence, no_bundled, no_cache, topic_rows)
+        rows = read_store(env, evidence, no_bundled, no_cache, topic_rows, skip_invalid=skip_invalid)
         env.emit(pick(env.resolve(fmt)).topics(rows))
 
 
@@ -213,6 +217,7 @@ def show(
     evidence: EvidenceOpt = None,
     no_bundled: NoBundledOpt = False,
     no_cache: NoCacheOpt = False,
+    skip_invalid: SkipInvalidOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Show one topic, claim or reference with everything that cites it."""
@@ -220,7 +225,9 @@ def show(
     with boundary(debug, env):
         from lms_cli.browse import detail
 
-        found = read_store(env, evidence, no_bundled, no_cache, lambda store: detail(store, item_id.strip()))
+        found = read_store(
+            env, evidence, no_bundled, no_cache, lambda store: detail(store, item_id.strip()), skip_invalid=skip_invalid
+        )
         env.emit(pick(env.resolve(fmt)).detail(found))
 
 

@@ -25,6 +25,7 @@ import typer
 from lms_cli.errors import ExitCode, LmsError, OutputError
 from lms_cli.model import YEAR_MAX, YEAR_MIN, EvidenceBase, Filters, Population, Rank, Summary
 from lms_cli.render import Format
+from lms_cli.text import plural
 
 if TYPE_CHECKING:
     from lms_cli.cite import CitationStyle
@@ -252,6 +253,10 @@ NoBundledOpt = Annotated[
 NoCacheOpt = Annotated[
     bool, typer.Option("--no-cache", help="Parse every evidence file now; neither read nor write the cache.")
 ]
+SkipInvalidOpt = Annotated[
+    bool,
+    typer.Option("--skip-invalid", help="Leave out evidence files with problems (named on stderr) and use the rest."),
+]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")]
 
 
@@ -407,56 +412,110 @@ def _roots(env: Env, evidence: list[Path] | None, no_bundled: bool, no_cache: bo
 
 
 def load_base(
-    env: Env, evidence: list[Path] | None, no_bundled: bool, no_cache: bool = False, topic: str | None = None
+    env: Env,
+    evidence: list[Path] | None,
+    no_bundled: bool,
+    no_cache: bool = False,
+    topic: str | None = None,
+    *,
+    skip_invalid: bool = False,
 ) -> EvidenceBase:
     """The evidence base the user asked for: bundled, then LMS_EVIDENCE, then --evidence.
 
     Parsed files are cached under ``cache_root(env) / "evidence"`` unless ``no_cache``.
     ``topic``: the TOPIC an `ask` names; when it is a topic's slug only what that topic
-    needs is loaded (see ``load.for_topic``), else the whole base.
+    needs is loaded (see ``load.for_topic``), else the whole base. ``skip_invalid``: see
+    ``skipping``.
     """
     from lms_cli import load
 
     roots, cache = _roots(env, evidence, no_bundled, no_cache)
     limit = max_bytes(env)
-    # Only a slug-shaped TOPIC can name a topic; without a cache a second load would parse
-    # everything again.
-    if topic is not None and cache is not None and load.SLUG_RE.match(topic):
-        part = load.load(roots, limit, cache=cache, topic=topic)
-        if part.topic(topic) is not None:
-            return part
-    return load.load(roots, limit, cache=cache)
+
+    def loaded(skip: frozenset[str]) -> EvidenceBase:
+        # Only a slug-shaped TOPIC can name a topic; without a cache a second load would parse
+        # everything again.
+        if topic is not None and cache is not None and load.SLUG_RE.match(topic):
+            part = load.load(roots, limit, cache=cache, topic=topic, skip=skip)
+            if part.topic(topic) is not None:
+                return part
+        return load.load(roots, limit, cache=cache, skip=skip)
+
+    return skipping(env, skip_invalid, loaded)
+
+
+def skipping(env: Env, skip_invalid: bool, run: Callable[[frozenset[str]], T]) -> T:
+    """``run`` over every evidence file; with ``skip_invalid``, over those left once the files
+    with problems are set aside (again, while leaving one out breaks another: a claim citing
+    a reference of a file left out goes too), each named on stderr."""
+    from lms_cli.errors import EvidenceError
+
+    skip: frozenset[str] = frozenset()
+    while True:
+        try:
+            result = run(skip)
+        except EvidenceError as exc:
+            bad = {p.path for p in exc.problems} - skip
+            if skip_invalid and bad:
+                skip |= bad
+                continue
+            if not skip_invalid and not exc.hint:
+                exc.hint = "fix them (`lms validate` lists them all), or add --skip-invalid to use the other files"
+            raise
+        break
+    if skip:
+        env.warn(f"Warning: left out {plural(len(skip), 'invalid evidence file')}: {', '.join(sorted(skip))}")
+        env.warn("  (`lms validate` lists their problems)")
+    return result
 
 
 def read_store(
-    env: Env, evidence: list[Path] | None, no_bundled: bool, no_cache: bool, answer: Callable[[Store], T]
+    env: Env,
+    evidence: list[Path] | None,
+    no_bundled: bool,
+    no_cache: bool,
+    answer: Callable[[Store], T],
+    *,
+    skip_invalid: bool = False,
 ) -> T:
     """``answer`` applied to the base the user asked for (as ``load_base``) as a Store: with a
     warm cache, each command reads only the rows its answer needs (see ``load.with_store``)."""
     from lms_cli import load
 
     roots, cache = _roots(env, evidence, no_bundled, no_cache)
-    return load.with_store(roots, answer, max_bytes(env), cache=cache)
+    limit = max_bytes(env)
+    return skipping(env, skip_invalid, lambda skip: load.with_store(roots, answer, limit, cache=cache, skip=skip))
 
 
 def topic_base(
-    env: Env, evidence: list[Path] | None, no_bundled: bool, no_cache: bool, text: str, best: bool = False
+    env: Env,
+    evidence: list[Path] | None,
+    no_bundled: bool,
+    no_cache: bool,
+    text: str,
+    best: bool = False,
+    *,
+    skip_invalid: bool = False,
 ) -> tuple[EvidenceBase, str]:
     """The slug a TOPIC argument means and the part of the base that topic's answer needs."""
-    text = text.strip()
-    roots, cache = _roots(env, evidence, no_bundled, no_cache)
     from lms_cli import load
 
-    if cache is not None and load.SLUG_RE.match(text):
-        part = load.load(roots, max_bytes(env), cache=cache, topic=text)
-        if part.topic(text) is not None:
-            return part, text
+    text = text.strip()
+    roots, cache = _roots(env, evidence, no_bundled, no_cache)
+    limit = max_bytes(env)
 
     def answer(store: Store) -> tuple[EvidenceBase, str]:
         slug = choose_topic(env, store, text, best)
         return store.part(topic=slug), slug
 
-    return read_store(env, evidence, no_bundled, no_cache, answer)
+    def run(skip: frozenset[str]) -> tuple[EvidenceBase, str]:
+        if cache is not None and load.SLUG_RE.match(text):  # a slug: only its part is read
+            part = load.load(roots, limit, cache=cache, topic=text, skip=skip)
+            if part.topic(text) is not None:
+                return part, text
+        return load.with_store(roots, answer, limit, cache=cache, skip=skip)
+
+    return skipping(env, skip_invalid, run)
 
 
 # --- shell completion ---------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from lms_cli.cli.common import (
     NoCacheOpt,
     PlainFormat,
     SinceOpt,
+    SkipInvalidOpt,
     boundary,
     cache_root,
     load_base,
@@ -147,6 +148,7 @@ def verify(
     evidence: EvidenceOpt = None,
     no_bundled: NoBundledOpt = False,
     no_cache: NoCacheOpt = False,
+    skip_invalid: SkipInvalidOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Check every reference: PMIDs against PubMed (ESummary), DOI-only ones against PubMed or Crossref.
@@ -159,7 +161,7 @@ def verify(
         from lms_cli.refs import verify as refs
         from lms_cli.services.client import Client
 
-        base = load_base(env, evidence, no_bundled, no_cache)
+        base = load_base(env, evidence, no_bundled, no_cache, skip_invalid=skip_invalid)
         config = service_config(env, offline, refresh)
         email_warning(env, config)
         with Client(config) as client, progress_bar(env, len(base.references), "Checking references") as advance:
@@ -241,6 +243,7 @@ def list_(
     evidence: EvidenceOpt = None,
     no_bundled: NoBundledOpt = False,
     no_cache: NoCacheOpt = False,
+    skip_invalid: SkipInvalidOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """List references with their ids, rank, year and the claims citing them.
@@ -260,7 +263,7 @@ def list_(
                 find_topic(EvidenceBase(store.topics, (), ()), topic)
             return reference_rows(store, min_rank=min_rank, since=since, topic=topic, missing=missing)
 
-        rows = read_store(env, evidence, no_bundled, no_cache, rows_of)
+        rows = read_store(env, evidence, no_bundled, no_cache, rows_of, skip_invalid=skip_invalid)
         env.emit(pick(env.resolve(fmt)).references(rows))
 
 

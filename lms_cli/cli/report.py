@@ -21,6 +21,7 @@ from lms_cli.cli.common import (
     NoCacheOpt,
     PopulationOpt,
     SinceOpt,
+    SkipInvalidOpt,
     boundary,
     complete_topic,
     load_base,
@@ -96,6 +97,7 @@ def report(
     evidence: EvidenceOpt = None,
     no_bundled: NoBundledOpt = False,
     no_cache: NoCacheOpt = False,
+    skip_invalid: SkipInvalidOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Write a multi-topic report from a YAML spec, with one reference list for all sections.
@@ -123,7 +125,7 @@ def report(
             why = unreadable.problems[0].message.removeprefix("cannot read file: ")
             raise UsageError(f"cannot read report spec {spec}: {why}")
         assert data is not None
-        base = load_base(env, evidence, no_bundled, no_cache)
+        base = load_base(env, evidence, no_bundled, no_cache, skip_invalid=skip_invalid)
         parsed = parse_spec(data, str(spec), [t.slug for t in base.topics])
         composed = compose_report(parsed, base, report_date(env))
         if fmt is ReportFormat.JSON:
@@ -161,6 +163,7 @@ def cite(
     evidence: EvidenceOpt = None,
     no_bundled: NoBundledOpt = False,
     no_cache: NoCacheOpt = False,
+    skip_invalid: SkipInvalidOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Export references: a topic's (after filters, in citation order) or --all of them.
@@ -183,13 +186,15 @@ def cite(
             from lms_cli.model import Query
             from lms_cli.select import select
 
-            base, slug = topic_base(env, evidence, no_bundled, no_cache, topic)
+            base, slug = topic_base(env, evidence, no_bundled, no_cache, topic, skip_invalid=skip_invalid)
             query = Query(slug, filters)
             refs = [e.reference for e in compose(query, select(base, query.topic, filters)).references]
         else:
             if population is not None:
                 raise UsageError("--population selects claims: use it with a TOPIC, not --all")
-            every = read_store(env, evidence, no_bundled, no_cache, lambda store: store.references())
+            every = read_store(
+                env, evidence, no_bundled, no_cache, lambda store: store.references(), skip_invalid=skip_invalid
+            )
             refs = [
                 r
                 for r in every

@@ -23,6 +23,7 @@ from lms_cli.cli.common import (
     NoBundledOpt,
     NoCacheOpt,
     PlainFormat,
+    SkipInvalidOpt,
     boundary,
     choose_topic,
     load_base,
@@ -175,6 +176,7 @@ def trials(
     evidence: EvidenceOpt = None,
     no_bundled: NoBundledOpt = False,
     no_cache: NoCacheOpt = False,
+    skip_invalid: SkipInvalidOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """List clinical trials of leiomyosarcoma on ClinicalTrials.gov, narrowed to a topic.
@@ -185,7 +187,7 @@ def trials(
     """
     env = Env.current()
     with boundary(debug, env):
-        base = load_base(env, evidence, no_bundled, no_cache)
+        base = load_base(env, evidence, no_bundled, no_cache, skip_invalid=skip_invalid)
         slug = choose_topic(env, base, topic, best) if topic and topic.strip() else None
         result = find_trials(
             env,

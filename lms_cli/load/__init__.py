@@ -9,10 +9,11 @@ files are not parsed again.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from lms_cli.errors import Problem
 from lms_cli.load.fields import ID_RE, SCHEMA, SLUG_RE, FieldError, date_field, json_schema, text_field
 from lms_cli.load.files import MAX_FILE_BYTES, bundled_dir, iter_files, listing, read_bytes, sources, stamp_of
 from lms_cli.load.items import FileItems
@@ -59,15 +60,17 @@ def load(
     cache: EvidenceCache | Path | None = None,
     topic: str | None = None,
     jobs: int | None = None,
+    skip: Collection[str] = (),
 ) -> EvidenceBase:
     """Load and cross-check every evidence file under ``roots``; raise EvidenceError on problems.
 
     ``cache``: an EvidenceCache or its directory; unchanged files are then not parsed
     again (a custom ``reader`` is never cached). ``topic``: return only what that topic's
     summary needs (see ``for_topic``) -- with a warm cache, only that is read. ``jobs``:
-    worker processes for parsing (default: by size and CPU count).
+    worker processes for parsing (default: by size and CPU count). ``skip``: files (as
+    problems name them) to leave out, for ``--skip-invalid``.
     """
-    files, problems = listing(roots)
+    files, problems = _listing(roots, skip)
     if cache is not None and reader is None:
         from lms_cli.load.cache import EvidenceCache
 
@@ -89,6 +92,7 @@ def with_store(
     *,
     cache: EvidenceCache | Path | None = None,
     jobs: int | None = None,
+    skip: Collection[str] = (),
 ) -> T:
     """``answer`` applied to the base under ``roots`` as a Store: read row by row from the cache
     when every file is unchanged and checked, else loaded (which refreshes the cache) into a
@@ -98,7 +102,7 @@ def with_store(
         from lms_cli.load.snapshot import SnapshotDamaged
 
         evidence_cache = cache if isinstance(cache, EvidenceCache) else EvidenceCache(Path(cache))
-        files, problems = listing(roots)
+        files, problems = _listing(roots, skip)
         snapshot = evidence_cache.store(roots, files, problems, max_bytes)
         if snapshot is not None:
             try:
@@ -110,4 +114,18 @@ def with_store(
         cache = evidence_cache
     from lms_cli.store import MemoryStore
 
-    return answer(MemoryStore(load(roots, max_bytes, cache=cache, jobs=jobs)))
+    return answer(MemoryStore(load(roots, max_bytes, cache=cache, jobs=jobs, skip=skip)))
+
+
+def _listing(roots: Sequence[Path], skip: Collection[str]) -> tuple[list[Path], list[Problem]]:
+    files, problems = listing(roots)
+    if skip:
+        kept = [f for f in files if str(f) not in skip]
+        problems = [p for p in problems if p.path not in skip]
+        if files and not kept:
+            from lms_cli.errors import EvidenceError
+
+            why = "every evidence file has problems: none is left to use"
+            raise EvidenceError([Problem(str(roots[0]), 0, 0, why)], "run `lms validate` to list them")
+        files = kept
+    return files, problems
