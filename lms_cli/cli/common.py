@@ -524,14 +524,17 @@ def topic_base(
 def complete_ids(incomplete: str, *, topics: bool = True, items: bool = False) -> list[str]:
     """Shell completion: topic slugs (and reference and claim ids) of the loaded base starting with
     what was typed. Completion must never print a traceback into the shell, so any failure is none."""
+
+    def names(store: Store) -> list[str]:
+        if items:
+            return store.ids() if topics else store.ids()[len(store.topics) :]
+        return [t.slug for t in store.topics] if topics else []
+
     try:
-        base = load_base(Env.current(), None, False)
+        found = read_store(Env.current(), None, False, False, names)
     except Exception:
         return []
-    names = [t.slug for t in base.topics] if topics else []
-    if items:
-        names += [r.id for r in base.references] + [c.id for c in base.claims]
-    return [n for n in names if n.startswith(incomplete)]
+    return [n for n in found if n.startswith(incomplete)]
 
 
 def complete_topic(incomplete: str) -> list[str]:
