@@ -192,8 +192,8 @@ class _Snapshot:
             return None
         with _corrupt_is_unusable():
             conn = sqlite3.connect(_uri(path), uri=True)
-            # Pages read through a memory map: the first query of a process costs half as much.
-            conn.execute("PRAGMA mmap_size = 268435456")
+            # No memory map: mapped pages (and the kernel's read-ahead around them) count as the
+            # process's memory, 40 MiB more at 100,000 claims, for no measurable gain in time.
         snap = cls(conn, path)
         try:
             with _corrupt_is_unusable():
