@@ -6,6 +6,7 @@ terminal import it.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Iterator, Sequence
@@ -245,6 +246,12 @@ def _simple(text: str) -> bool:
     return text.isascii() or all(cell_len(c) == 1 for c in set(text))
 
 
+@functools.cache
+def _simple_marker(marker: str) -> bool:
+    """``_simple`` for a marker, worked out once (every bullet has the same)."""
+    return _simple(marker)
+
+
 #: A piece of a Text with its style: start, end, style.
 Piece = tuple[int, int, "str | Style"]
 
@@ -261,26 +268,25 @@ class Hanging:
     def __init__(self, marker: str | None, body: Text | Styled, indent: int = 1) -> None:
         self.marker = marker
         self.indent = indent
-        self._body = body if isinstance(body, Text) else None
+        self.spans: list[Piece] = []
         if isinstance(body, Text):
+            self._body: Text | None = body
             self.plain = body.plain
-            self.spans: list[Piece] = [(s.start, s.end, s.style) for s in body.spans if s.start < s.end]
-            plain_text = not (body.justify or body.overflow or body.no_wrap is not None or body.style)
-        else:
+            self.spans = [(s.start, s.end, s.style) for s in body.spans if s.start < s.end]
+            simple = not (body.justify or body.overflow or body.no_wrap is not None or body.style) and all(
+                a[1] <= b[0]
+                for a, b in itertools.pairwise(self.spans)  # overlapping styles: Rich combines them
+            )
+        else:  # pieces follow each other: their styles never overlap
+            self._body = None
             self.plain = "".join(text for text, _ in body)
-            self.spans = []
             at = 0
             for text, style in body:
                 if style and text:
                     self.spans.append((at, at + len(text), style))
                 at += len(text)
-            plain_text = True
-        self._simple = (
-            plain_text
-            and _simple(self.plain)
-            and (marker is None or _simple(marker))
-            and all(a[1] <= b[0] for a, b in itertools.pairwise(self.spans))  # overlaps: Rich combines
-        )
+            simple = True
+        self._simple = simple and _simple(self.plain) and (marker is None or _simple_marker(marker))
 
     @property
     def body(self) -> Text:
