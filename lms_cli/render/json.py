@@ -200,7 +200,7 @@ def _write(o: Any, level: int, out: list[str]) -> None:
     A list or object is one call of the C encoder, whose separators hold the newline and
     indent of its items, with a slot for each non-empty list or object inside; those are
     written in turn and spliced in. The many lists of objects and lists of values of an
-    answer (claims, references; citations, authors) are one encoder call a level.
+    answer (claims, references; citations, authors) take one encoder call per level.
     """
     if isinstance(o, dict):
         opening, closing = "{", "}"
@@ -229,16 +229,16 @@ def _write(o: Any, level: int, out: list[str]) -> None:
 def _write_records(records: list[Any] | tuple[Any, ...], level: int, out: list[str]) -> None:
     """A list of objects, none empty, in one encoder call: '[{"a": 1<SEP>"b": 2}<SEP>{...}]'.
 
-    Inside an object, a value before a separator is a string, a number, a constant, a
-    slot's mark or an empty list or object: never one that starts with ``{``. So "}<SEP>{"
-    always stands between two objects of the list, and every other <SEP> between two items.
+    Every item of an object starts with its key's quote, and every non-empty list or
+    object inside is a slot's mark: so "}<SEP>{" (an object's end, the next one's start)
+    only stands between two objects of the list, and every other <SEP> between two items.
     """
     values = list(chain.from_iterable(map(dict.values, records)))
     kinds = set(map(type, values))
     if kinds <= _VALUES:
         nested: list[Any] = []
         shallow = records
-    elif kinds <= _EXACT:  # by exact type: one pass, no call a value
+    elif kinds <= _EXACT:  # by exact type: one pass, no function call per value
         nested = [v for v in values if v and type(v) in _CONTAINER_TYPES]
         shallow = [{k: _SLOT if v and type(v) in _CONTAINER_TYPES else v for k, v in r.items()} for r in records]
     else:  # subclasses of str, dict...: as isinstance sees them
