@@ -70,6 +70,9 @@ def print_to(stream: TextIO, renderable: RenderableType) -> None:
     """
     console = Console(file=stream, highlight=False)
     console.width = max(console.width, MIN_WIDTH)
+    if console.legacy_windows:  # drawn by Windows calls, not codes: Rich's own business
+        console.print(renderable)
+        return
     for piece in pieces(console, renderable):
         stream.write(piece)
         stream.flush()
