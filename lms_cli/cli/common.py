@@ -13,10 +13,11 @@ import shlex
 import shutil
 import sys
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TextIO, TypeVar
 
@@ -141,7 +142,9 @@ class Env:
         """Draw on the terminal; taller than the screen, through a pager as git and gh do.
 
         The pager is $LMS_PAGER, else $PAGER, else `less -FRX` (colour kept, quits when the
-        text fits); `lms --no-pager` or an empty LMS_PAGER turns it off.
+        text fits); `lms --no-pager` or an empty LMS_PAGER turns it off. The pager starts
+        once a screenful is drawn and is fed the rest as it is drawn: quitting it stops
+        the drawing.
         """
         from lms_cli.render import terminal
 
@@ -150,9 +153,20 @@ class Env:
             with self._writing():
                 terminal.print_to(self.stdout, renderable)
             return
-        text = terminal.draw(renderable)
-        if text.count("\n") < shutil.get_terminal_size().lines or not self._page(pager, text):
-            self.write(text)
+        pieces = terminal.drawing(renderable)
+        screen = shutil.get_terminal_size().lines
+        head: list[str] = []
+        lines = 0
+        for piece in pieces:
+            head.append(piece)
+            lines += piece.count("\n")
+            if lines >= screen:
+                break
+        else:  # it fits on the screen
+            self.write("".join(head))
+            return
+        if not self._page(pager, chain(head, pieces)):
+            self.write("".join(chain(head, pieces)))
 
     def pager(self) -> list[str] | None:
         """The pager command to use, or None (not a terminal, or paging turned off)."""
@@ -164,15 +178,29 @@ class Env:
         except ValueError:
             return None
 
-    def _page(self, command: list[str], text: str) -> bool:
-        """Run the pager on ``text``; False when it cannot start (the caller prints instead)."""
+    def _page(self, command: list[str], pieces: Iterable[str]) -> bool:
+        """Run the pager on ``pieces``, each written as it comes; False when the pager cannot
+        start (then nothing was taken from ``pieces``: the caller prints them)."""
         import subprocess
 
         env = {**self.environ, "LESSCHARSET": self.environ.get("LESSCHARSET", "utf-8")}
         try:
-            subprocess.run(command, input=text.encode("utf-8", "replace"), check=False, env=env)
+            pager = subprocess.Popen(command, stdin=subprocess.PIPE, env=env)
         except OSError:
             return False
+        assert pager.stdin is not None
+        try:
+            with suppress(BrokenPipeError):  # the pager was quit: nothing more is drawn
+                try:
+                    for piece in pieces:
+                        pager.stdin.write(piece.encode("utf-8", "replace"))
+                finally:
+                    pager.stdin.close()
+        except BaseException:  # Ctrl-C while paging: the pager goes too, as with subprocess.run
+            pager.kill()
+            pager.wait()
+            raise
+        pager.wait()
         return True
 
     def emit(self, output: Any) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
+from itertools import chain
+from json.encoder import encode_basestring as _encode_str  # the C one, when built
 from typing import TYPE_CHECKING, Any
 
 from lms_cli.browse import Detail, ReferenceRow, TopicRow
@@ -120,8 +123,163 @@ def hidden_list(hidden: tuple[Hidden, ...]) -> list[dict[str, Any]]:
 
 
 def dumps(data: Any) -> str:
-    """Deterministic JSON text ending in a newline."""
-    return json_safe(json.dumps(data, ensure_ascii=False, indent=2)) + "\n"
+    """Deterministic JSON text ending in a newline.
+
+    The text of ``json.dumps(data, ensure_ascii=False, indent=2)``, written faster: given an
+    indent, ``json`` encodes in Python, a generator a level (65 ms for an answer of 2,000
+    claims, 20 ms without the indent). Here the C encoder writes the lists and objects,
+    many at a time, with the newlines and indents in its separators (``_write``).
+    """
+    try:
+        out: list[str] = []
+        _write(data, 0, out)
+        text = "".join(out)
+    except (TypeError, ValueError, RecursionError, _Collision):  # json.dumps: its own text or error
+        text = json.dumps(data, ensure_ascii=False, indent=2)
+    # json_safe escapes only characters outside ASCII: an ASCII text need not be searched.
+    return (text if text.isascii() else json_safe(text)) + "\n"
+
+
+INDENT = "  "
+_CONTAINERS = (dict, list, tuple)
+_CONTAINER_TYPES = frozenset(_CONTAINERS)
+_LISTS = frozenset((list, tuple))
+_VALUES = frozenset((str, int, float, bool, type(None)))
+_EXACT = _VALUES | _CONTAINER_TYPES
+
+
+class _Slot:
+    """Stands, in one C encoding, for a list or object written apart (``_SLOT``)."""
+
+
+_SLOT = _Slot()
+#: What a slot is encoded as. A value that happens to encode the same way adds a mark,
+#: which ``_splice`` counts: then the whole text is left to json.dumps.
+_MARK = "\x00lms-slot\x00"
+_MARKED = _encode_str(_MARK)
+#: Separators of ``_RAW``: the C encoder escapes every control character inside strings
+#: (as \\u0000), so a raw one in its text is always one of its own separators.
+_SEP, _CUT = "\x00", "\x01"
+
+
+def _default(o: Any) -> Any:
+    if o is _SLOT:
+        return _MARK
+    raise TypeError(f"Object of type {o.__class__.__name__} is not JSON serializable")
+
+
+class _Collision(Exception):
+    """A value encoded as a slot's mark."""
+
+
+@functools.cache
+def _encoder(level: int) -> json.JSONEncoder:
+    """The C encoder writing the items of a list or object of ``level`` one a line."""
+    return json.JSONEncoder(
+        ensure_ascii=False, check_circular=False, separators=("," + _newline(level + 1), ": "), default=_default
+    )
+
+
+#: The C encoder with a raw separator, for many lists or objects in one call.
+_RAW = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(_SEP, ": "), default=_default)
+
+
+@functools.cache
+def _newline(level: int) -> str:
+    return "\n" + INDENT * level
+
+
+def _nested(v: Any) -> bool:
+    """A list or object with something in it: written apart, as a slot in its parent's text."""
+    return bool(v) and isinstance(v, _CONTAINERS)
+
+
+def _write(o: Any, level: int, out: list[str]) -> None:
+    """Append ``o`` as ``json.dumps(o, ensure_ascii=False, indent=2)`` writes it at ``level``.
+
+    A list or object is one call of the C encoder, whose separators hold the newline and
+    indent of its items, with a slot for each non-empty list or object inside; those are
+    written in turn and spliced in. The many lists of objects and lists of values of an
+    answer (claims, references; citations, authors) take one encoder call per level.
+    """
+    if isinstance(o, dict):
+        opening, closing = "{", "}"
+        nested = [v for v in o.values() if _nested(v)]
+        if nested:
+            o = {k: _SLOT if _nested(v) else v for k, v in o.items()}
+    elif isinstance(o, list | tuple):
+        opening, closing = "[", "]"
+        if o and all(type(v) is dict and v for v in o):
+            _write_records(o, level, out)
+            return
+        nested = [v for v in o if _nested(v)]
+        if nested:
+            o = [_SLOT if _nested(v) else v for v in o]
+    else:  # a value
+        out.append(_encoder(level).encode(o))
+        return
+    if not o:
+        out.append(opening + closing)
+        return
+    out.append(opening + _newline(level + 1))
+    _splice(_encoder(level).encode(o)[1:-1], nested, level + 1, out)
+    out.append(_newline(level) + closing)
+
+
+def _write_records(records: list[Any] | tuple[Any, ...], level: int, out: list[str]) -> None:
+    """A list of objects, none empty, in one encoder call: '[{"a": 1<SEP>"b": 2}<SEP>{...}]'.
+
+    Every item of an object starts with its key's quote, and every non-empty list or
+    object inside is a slot's mark: so "}<SEP>{" (an object's end, the next one's start)
+    only stands between two objects of the list, and every other <SEP> between two items.
+    """
+    values = list(chain.from_iterable(map(dict.values, records)))
+    kinds = set(map(type, values))
+    if kinds <= _VALUES:
+        nested: list[Any] = []
+        shallow = records
+    elif kinds <= _EXACT:  # by exact type: one pass, no function call per value
+        nested = [v for v in values if v and type(v) in _CONTAINER_TYPES]
+        shallow = [{k: _SLOT if v and type(v) in _CONTAINER_TYPES else v for k, v in r.items()} for r in records]
+    else:  # subclasses of str, dict...: as isinstance sees them
+        nested = [v for v in values if _nested(v)]
+        shallow = [{k: _SLOT if _nested(v) else v for k, v in r.items()} for r in records]
+    outer, inner = _newline(level + 1), _newline(level + 2)
+    text = _RAW.encode(shallow)[2:-2]  # no '[{' and '}]'
+    text = text.replace("}" + _SEP + "{", outer + "}," + outer + "{" + inner).replace(_SEP, "," + inner)
+    out.append("[" + outer + "{" + inner)
+    _splice(text, nested, level + 2, out)
+    out.append(outer + "}" + _newline(level) + "]")
+
+
+def _splice(text: str, nested: list[Any], level: int, out: list[str]) -> None:
+    """Append ``text`` with each slot's mark replaced by its value written at ``level``."""
+    if not nested:
+        out.append(text)
+        return
+    between = text.split(_MARKED)
+    if len(between) != len(nested) + 1:
+        raise _Collision
+    out.append(between[0])
+    written = _value_lists(nested, level)
+    if written is not None:
+        out += chain.from_iterable(zip(written, between[1:], strict=True))
+        return
+    for value, after in zip(nested, between[1:], strict=True):
+        _write(value, level, out)
+        out.append(after)
+
+
+def _value_lists(lists: list[Any], level: int) -> list[str] | None:
+    """Lists of values only (citations, authors) at ``level``, all in one encoder call:
+    '[[1<SEP>2]<SEP>[3]]', where "]<SEP>[" always stands between two of them. None when
+    some value is a list or object, or of a subclass."""
+    if not set(map(type, lists)) <= _LISTS or not set(map(type, chain.from_iterable(lists))) <= _VALUES:
+        return None
+    inner, close = _newline(level + 1), _newline(level) + "]"
+    text = _RAW.encode(lists)[1:-1]
+    text = text.replace("]" + _SEP + "[", close + _CUT + "[" + inner).replace(_SEP, "," + inner)
+    return ("[" + inner + text[1:-1] + close).split(_CUT)
 
 
 def render(summary: Summary, citations: CitationStyle = CitationStyle.NUMBERS) -> str:

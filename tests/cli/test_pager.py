@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,34 @@ def test_no_pager_option_reaches_the_environment(invoke: Invoke, monkeypatch: py
     assert invoke("topics", "-f", "json").exit_code == 0
     assert seen == [True, False]
     assert "LMS_NO_PAGER" not in os.environ
+
+
+class Drawn:
+    """A part drawn last; it says whether it was drawn at all."""
+
+    def __init__(self) -> None:
+        self.drawn = False
+
+    def __rich_console__(self, console: object, options: object) -> Iterator[Text]:
+        self.drawn = True
+        yield Text("the end")
+
+
+def test_the_pager_gets_what_is_drawn_and_quitting_it_stops_the_drawing(tmp_path: Path, screen: None) -> None:
+    from rich.console import Group
+
+    from lms_cli.render import terminal
+
+    pager, got = fake_pager(tmp_path)
+    bullets = [terminal.Hanging("\u2022", [(f"claim {i} of many", None)]) for i in range(200)]
+    last = Drawn()
+    Env(Terminal(), io.StringIO(), {"LMS_PAGER": pager}).print_rich(Group(*bullets, last))
+    assert last.drawn
+    assert got.read_text(encoding="utf-8") == terminal.draw(Group(*bullets, Text("the end")), 60)
+
+    many = [terminal.Hanging("\u2022", [(f"claim {i} of very many", None)]) for i in range(20_000)]  # 560 kB
+    last = Drawn()
+    out = Terminal()
+    Env(out, io.StringIO(), {"LMS_PAGER": "sh -c 'head -c 1000 > /dev/null'"}).print_rich(Group(*many, last))
+    assert not last.drawn  # the pager read a screenful and quit: the rest was never drawn
+    assert out.getvalue() == ""

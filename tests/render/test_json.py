@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
+from enum import IntEnum, StrEnum
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lms_cli import load
 from lms_cli.compose import compose
 from lms_cli.model import Filters, Query, Rank
 from lms_cli.render import json as render_json
 from lms_cli.select import select
+from lms_cli.text import json_safe
 from tests.conftest import BASE, DATA
 
 
@@ -56,3 +64,100 @@ def test_bidi_and_c1_controls_are_escaped_and_nothing_else() -> None:
     text = render_json.dumps({"x": hostile})
     assert text == '{\n  "x": "a\\u202eb\\u2066c\\u200fd\\u0085e\\u009bf\\u2028g é ü 中 \u00a0"\n}\n'
     assert json.loads(text) == {"x": hostile}
+
+
+# --- dumps writes json.dumps(indent=2)'s text, with the C encoder ------------------------------
+
+
+class Word(StrEnum):
+    """A str subclass, as enum values are."""
+
+    A = "a\u2028\x00"
+
+
+class Number(IntEnum):
+    """An int subclass."""
+
+    N = 7
+
+
+class Ratio(float):
+    """A float subclass."""
+
+
+class Ordered(OrderedDict[Any, Any]):
+    """A dict subclass."""
+
+
+#: Text a JSON writer must get right: quotes, escapes, controls (the writer's own separators
+#: are control characters), its slot mark, brackets and separators as they appear in its text.
+HOSTILE = st.one_of(
+    st.text(),
+    st.text(st.sampled_from(['"', "\\", "\x00", "\x01", "\n", "\u2028", "}", "{", "[", "]", ",", ":", " ", "\ud800"])),
+    st.sampled_from(["\x00lms-slot\x00", '"\\u0000lms-slot\\u0000"', "}\x00{", "]\x00[", "\u202e", "\x85", "é中"]),
+)
+VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(),  # NaN, infinities, -0.0, subnormals
+    HOSTILE,
+    st.sampled_from([Word.A, Number.N, Ratio(0.1), Ratio("nan")]),
+)
+KEYS = st.one_of(HOSTILE, st.integers(), st.floats(), st.booleans(), st.none())
+
+
+def containers(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    records = st.lists(st.dictionaries(KEYS, children, min_size=1, max_size=5), min_size=1, max_size=5)
+    value_lists = st.lists(st.lists(VALUES, min_size=1, max_size=4), min_size=1, max_size=4)
+    return st.one_of(
+        st.lists(children, max_size=5),
+        st.lists(children, max_size=4).map(tuple),
+        st.dictionaries(KEYS, children, max_size=5),
+        st.dictionaries(KEYS, children, max_size=3).map(Ordered),
+        records,  # claims, references: a list of objects written at once
+        value_lists,  # citations, authors
+        st.dictionaries(st.text(max_size=3), value_lists, min_size=1, max_size=3).map(lambda d: [d, d]),
+    )
+
+
+JSON = st.recursive(VALUES, containers, max_leaves=40)
+
+
+def stdlib(data: Any) -> str:
+    return json_safe(json.dumps(data, ensure_ascii=False, indent=2)) + "\n"
+
+
+@settings(max_examples=1500, deadline=None)
+@given(JSON)
+def test_dumps_writes_the_text_of_json_dumps(data: Any) -> None:
+    assert render_json.dumps(data) == stdlib(data)
+
+
+def test_dumps_of_values_that_look_like_its_own_marks() -> None:
+    for data in (
+        [{"a": [1], "b": "\x00lms-slot\x00"}],
+        {"k": {"x": 1}, "\x00lms-slot\x00": 2},
+        [[1, 2], ["\x00lms-slot\x00", "}\x00{"]],
+        [{"a": {}}, {"b": []}, {"c": {}, "d": [{}]}],
+    ):
+        assert render_json.dumps(data) == stdlib(data)
+
+
+def test_dumps_refuses_what_json_refuses() -> None:
+    for bad, error in (({"a": [{1, 2}]}, TypeError), ([{"a": object()}], TypeError), ({(1, 2): 3}, TypeError)):
+        with pytest.raises(error) as ours:
+            render_json.dumps(bad)
+        with pytest.raises(error) as theirs:
+            json.dumps(bad, ensure_ascii=False, indent=2)
+        assert str(ours.value) == str(theirs.value)
+
+
+def test_a_big_answer_is_the_same_text() -> None:
+    claim = {"id": "c", "statement": "s \u2013 [1].", "rank": "rct", "population": "all", "support": "each"}
+    data = {
+        "sections": [{"name": "key-point", "claims": [{**claim, "citations": [i, i + 1]} for i in range(3000)]}],
+        "references": [{"number": i, "authors": ["A B", "et al."], "n": None, "findings": []} for i in range(500)],
+    }
+    assert render_json.dumps(data) == stdlib(data)
