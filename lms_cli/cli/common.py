@@ -446,7 +446,7 @@ def load_base(
     no_cache: bool = False,
     topic: str | None = None,
     *,
-    skip_invalid: bool = False,
+    skip_invalid: bool | None = None,
 ) -> EvidenceBase:
     """The evidence base the user asked for: bundled, then LMS_EVIDENCE, then --evidence.
 
@@ -472,10 +472,11 @@ def load_base(
     return skipping(env, skip_invalid, loaded)
 
 
-def skipping(env: Env, skip_invalid: bool, run: Callable[[frozenset[str]], T]) -> T:
+def skipping(env: Env, skip_invalid: bool | None, run: Callable[[frozenset[str]], T]) -> T:
     """``run`` over every evidence file; with ``skip_invalid``, over those left once the files
     with problems are set aside (again, while leaving one out breaks another: a claim citing
-    a reference of a file left out goes too), each named on stderr."""
+    a reference of a file left out goes too), each named on stderr. ``skip_invalid`` None:
+    the command does not offer --skip-invalid (so the error does not suggest it)."""
     from lms_cli.errors import EvidenceError
 
     skip: frozenset[str] = frozenset()
@@ -487,7 +488,7 @@ def skipping(env: Env, skip_invalid: bool, run: Callable[[frozenset[str]], T]) -
             if skip_invalid and bad:
                 skip |= bad
                 continue
-            if not skip_invalid and not exc.hint:
+            if skip_invalid is False and not exc.hint:
                 exc.hint = "fix them (`lms validate` lists them all), or add --skip-invalid to use the other files"
             raise
         break
@@ -504,7 +505,7 @@ def read_store(
     no_cache: bool,
     answer: Callable[[Store], T],
     *,
-    skip_invalid: bool = False,
+    skip_invalid: bool | None = None,
 ) -> T:
     """``answer`` applied to the base the user asked for (as ``load_base``) as a Store: with a
     warm cache, each command reads only the rows its answer needs (see ``load.with_store``)."""
@@ -523,7 +524,7 @@ def topic_base(
     text: str,
     best: bool = False,
     *,
-    skip_invalid: bool = False,
+    skip_invalid: bool | None = None,
 ) -> tuple[EvidenceBase, str]:
     """The slug a TOPIC argument means and the part of the base that topic's answer needs."""
     from lms_cli import load

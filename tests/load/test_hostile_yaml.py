@@ -49,17 +49,27 @@ def put(directory: Path, files: dict[str, str | bytes]) -> Path:
     return directory
 
 
+#: What a command that offers --skip-invalid adds to an evidence error.
+SKIP_HINT = "Hint: fix them (`lms validate` lists them all), or add --skip-invalid to use the other files\n"
+#: The commands that offer it (validate, refs fetch and refs add do not: they check or write the base).
+SKIPPING = {"ask", "search", "topics", "show", "cite", "report", "trials"}  # and refs verify, refs list
+
+
 def refused(invoke: Invoke, directory: Path, expected: list[str], env: dict[str, str] | None = None) -> None:
     """Both ways of loading ``directory`` fail with exactly ``expected`` (paths relative to it)."""
     before = tree(directory)
     count = len(expected)
     message = f"Error: {count} problem{'s' if count != 1 else ''} in the evidence:\n"
     message += "".join(f"{directory}{'' if line.startswith(':') else '/'}{line}\n" for line in expected)
-    for args in (["validate", str(directory)], ["ask", "first-line", "--no-bundled", "-e", str(directory)]):
+    hint = SKIP_HINT
+    for args, after in (
+        (["validate", str(directory)], ""),
+        (["ask", "first-line", "--no-bundled", "-e", str(directory)], hint),  # ask offers --skip-invalid
+    ):
         result = invoke(*args, env=env)
         assert result.exit_code == ExitCode.INVALID_EVIDENCE, (args, result.stderr)
         assert result.stdout == ""
-        assert result.stderr == message, args
+        assert result.stderr == message + after, args
     assert tree(directory) == before
 
 
@@ -530,7 +540,8 @@ def test_lone_surrogates_are_refused_where_they_are(
         assert result.exit_code == ExitCode.INVALID_EVIDENCE
         assert (result.stdout, result.stderr) == (
             "",
-            f"Error: 1 problem in the evidence:\n{directory}/e.yaml:{expected}\n",
+            f"Error: 1 problem in the evidence:\n{directory}/e.yaml:{expected}\n"
+            + (SKIP_HINT if args[0] == "ask" else ""),
         )
     assert tree(directory) == before
 
@@ -659,6 +670,7 @@ def test_every_command_refuses_broken_evidence(invoke: Invoke, tmp_path: Path, a
     assert result.stderr == (
         f"Error: 1 problem in the evidence:\n{directory}/bad.yaml:2:1: YAML syntax error: "
         "expected the node content, but found '<stream end>' (while parsing a flow node)\n"
+        + (SKIP_HINT if args[0] in SKIPPING or args[:2] == ["refs", "verify"] else "")
     )
     assert tree(tmp_path / "ev") | tree(target) == before
 
