@@ -74,6 +74,8 @@ def claim_rank(claim: Claim, refs: tuple[Reference, ...]) -> Rank:
     A ``together`` claim is as strong as its weakest source (the sentence needs them all);
     an ``each`` claim as its strongest (any one of them states it).
     """
+    if len(refs) == 1:  # most claims: no choice to make
+        return refs[0].rank
     strengths = [r.rank for r in refs]
     if claim.support is Support.EACH:
         return min(strengths, key=lambda r: r.strength)

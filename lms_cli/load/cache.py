@@ -114,6 +114,8 @@ CREATE TABLE uses (file INTEGER, kind TEXT, key TEXT, PRIMARY KEY (file, kind, k
 CREATE TABLE cites (ref TEXT, file INTEGER, claims INTEGER, topics TEXT, PRIMARY KEY (ref, file)) WITHOUT ROWID;
 -- per file: how many claims each topic has
 CREATE TABLE size (slug TEXT, file INTEGER, claims INTEGER, PRIMARY KEY (slug, file)) WITHOUT ROWID;
+-- the whole snapshot's claims and distinct references per topic, counted when it is written
+CREATE TABLE topic_size (slug TEXT PRIMARY KEY, claims INTEGER, refs INTEGER) WITHOUT ROWID;
 -- the claims' words (words.tokens), written on first need: per word, file and topic, the
 -- occurrences and the claims holding it (seqs: array of unsigned ints), and worded lists the
 -- files whose words are stored
@@ -759,10 +761,22 @@ def _insert(conn: sqlite3.Connection, parsed: dict[int, tuple[int, Parsed]], abs
 
 
 def _count(conn: sqlite3.Connection) -> None:
-    """Store how many topics, references and claims the snapshot holds (``validate`` of a warm
-    base prints them without reading an index of every claim)."""
+    """Store how many topics, references and claims the snapshot holds, and each topic's claims
+    and distinct references: ``validate`` and ``topics`` of a warm base read these rows alone."""
     counts = [conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] for table in ("topic", "reference", "claim")]
     conn.execute("INSERT OR REPLACE INTO meta VALUES ('totals', ?)", (" ".join(map(str, counts)),))
+    refs: dict[str, set[str]] = {}
+    for ref, topics in conn.execute("SELECT ref, topics FROM cites"):
+        for slug in topics.split(" "):
+            refs.setdefault(slug, set()).add(ref)
+    conn.execute("DELETE FROM topic_size")
+    conn.executemany(
+        "INSERT INTO topic_size VALUES (?, ?, ?)",
+        [
+            (slug, claims, len(refs.get(slug, ())))
+            for slug, claims in conn.execute("SELECT slug, SUM(claims) FROM size GROUP BY slug")
+        ],
+    )
 
 
 def _remove_stale(directory: Path) -> None:

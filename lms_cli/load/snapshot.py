@@ -261,7 +261,9 @@ class SnapshotStore:
         )
         out = []
         for _, fid in files:
-            for row in self.query(f"SELECT {_CLAIM} FROM claim WHERE file = ? ORDER BY seq", (fid,)):
+            # instr() leaves most rows in SQLite; the split checks the id exactly
+            sql = f"SELECT {_CLAIM} FROM claim WHERE file = ? AND instr(' ' || cites || ' ', ?) ORDER BY seq"
+            for row in self.query(sql, (fid, f" {ref_id} ")):
                 if ref_id in row[6].split(" "):
                     out.append(self._claim(fid, row))
         return tuple(out)
@@ -280,16 +282,8 @@ class SnapshotStore:
 
     @_reading
     def sizes(self) -> dict[str, Size]:
-        claims = {t.slug: 0 for t in self.topics}
-        refs: dict[str, set[str]] = {t.slug: set() for t in self.topics}
-        for slug, n in self.query("SELECT slug, SUM(claims) FROM size GROUP BY slug"):
-            if slug in claims:
-                claims[slug] = n
-        for ref, t in self.query("SELECT ref, topics FROM cites"):
-            for slug in t.split(" "):
-                if slug in refs:
-                    refs[slug].add(ref)
-        return {slug: Size(n, len(refs[slug])) for slug, n in claims.items()}
+        stored = {slug: Size(n, refs) for slug, n, refs in self.query("SELECT slug, claims, refs FROM topic_size")}
+        return {t.slug: stored.get(t.slug, Size(0, 0)) for t in self.topics}
 
     @_reading
     def totals(self) -> Totals:
