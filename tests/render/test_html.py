@@ -371,6 +371,13 @@ def test_urls_in_evidence_text_never_become_links() -> None:
 # --- determinism ------------------------------------------------------------------------------
 
 
+def test_golden_answer_and_report() -> None:
+    # the whole page, byte for byte: the renderer may be made faster, never different by accident
+    golden = DATA / "golden"
+    assert render_html.render(summary()) == (golden / "first-line.html").read_text(encoding="utf-8")
+    assert render_html.report(fixture_report()) == (golden / "report.html").read_text(encoding="utf-8")
+
+
 def test_same_input_same_bytes() -> None:
     a = render_html.render(summary())
     b = render_html.render(summary())  # composed again from a freshly loaded base
