@@ -37,16 +37,22 @@ REFERENCES = "References"
 CONTENTS = "Contents"
 
 
-_SPECIAL = re.compile(r"[&<>\"']")
 #: Identifiers (most PMIDs and DOIs) that need no HTML escaping and whose URL-encoding by
 #: quote() only touches the brackets: checked first, as quote() costs more than the rest.
 _PLAIN_ID = re.compile(r"[A-Za-z0-9._~/()-]+")
 
 
+def _escaped(text: str) -> str:
+    """Clean text as HTML text or attribute value: ``html.escape`` only when it would change something."""
+    # most text has none of the five: five substring scans cost a seventh of one regex search
+    if "&" in text or "<" in text or ">" in text or '"' in text or "'" in text:
+        return escape(text, quote=True)
+    return text
+
+
 def _e(text: str) -> str:
     """Evidence text as HTML text or attribute value: cleaned to one line, then escaped."""
-    text = clean(text)
-    return escape(text, quote=True) if _SPECIAL.search(text) else text  # most text has none: scan first
+    return _escaped(clean(text))
 
 
 # --- colours ----------------------------------------------------------------------------------
@@ -189,7 +195,7 @@ class Entry(NamedTuple):
 
 def _identifier(label: str, base: str, ident: str, tail: str, safe: str) -> tuple[str, str]:
     """One identifier as Vancouver writes it (escaped), and the same with the identifier as a link."""
-    if ident.isdigit():  # a PMID: nothing to escape or encode
+    if ident.isdigit() or (ident.isascii() and ident.isalnum()):  # PMIDs, PMCIDs: nothing to escape or encode
         return f"{label}{ident}.", f'{label}<a href="{base}{ident}{tail}">{ident}</a>.'
     if _PLAIN_ID.fullmatch(ident) and (safe or "/" not in ident):
         # nothing to escape, and quote() would only encode the brackets
@@ -203,14 +209,15 @@ def _identifier(label: str, base: str, ident: str, tail: str, safe: str) -> tupl
 
 def _identifiers(ref: Reference) -> tuple[str, str]:
     """DOI, PMID and PMCID as Vancouver writes them (escaped), and the same as links."""
+    doi, pmid, pmcid = ref.doi, ref.pmid, ref.pmcid
     plain = linked = ""
-    if ref.doi:
-        plain, linked = _identifier("doi:", DOI_URL, ref.doi, "", "/")
-    if ref.pmid:
-        p, li = _identifier("PMID: ", PUBMED_URL, ref.pmid, "/", "")
+    if doi:
+        plain, linked = _identifier("doi:", DOI_URL, doi, "", "/")
+    if pmid:
+        p, li = _identifier("PMID: ", PUBMED_URL, pmid, "/", "")
         plain, linked = (f"{plain} {p}", f"{linked} {li}") if plain else (p, li)
-    if ref.pmcid:
-        p, li = _identifier("PMCID: ", PMC_URL, ref.pmcid, "/", "")
+    if pmcid:
+        p, li = _identifier("PMCID: ", PMC_URL, pmcid, "/", "")
         plain, linked = (f"{plain} {p}", f"{linked} {li}") if plain else (p, li)
     return plain, linked
 
@@ -227,7 +234,7 @@ def entries(refs: Sequence[NumberedReference]) -> dict[int, Entry]:
             text = full[: len(full) - len(plain)] + linked
         else:  # written some other way (cleaned text): the reference without them, then the links
             text = _e(vancouver(ref._replace(doi=None, pmid=None, pmcid=None))) + " " + linked
-        tip = full + (f" Rank: {name}; n={ref.n}." if ref.n else f" Rank: {name}.")
+        tip = f"{full} Rank: {name}; n={n}." if (n := ref.n) else f"{full} Rank: {name}."
         cite = f'<a class="cite" href="#ref-{number}" aria-describedby="ref-{number}" data-tip="{tip}">{number}</a>'
         out[number] = Entry(number, ref, rank, name, text, cite)
     return out
@@ -235,13 +242,13 @@ def entries(refs: Sequence[NumberedReference]) -> dict[int, Entry]:
 
 def citations(numbers: tuple[int, ...], refs: dict[int, Entry]) -> str:
     """Citation numbers as links to their references, each with its tooltip."""
-    return '<span class="cites">[' + ", ".join(refs[n].cite for n in numbers) + "]</span>"
+    return '<span class="cites">[' + ", ".join([refs[n].cite for n in numbers]) + "]</span>"
 
 
 def claim(c: CitedClaim, refs: dict[int, Entry]) -> str:
     """Badge, statement and its citations before the closing full stop."""
     body, stop = split_stop(clean(c.claim.statement))
-    text = escape(body, quote=True) if _SPECIAL.search(body) else body
+    text = _escaped(body)
     return f"{BADGE[c.rank]}{text}{' ' if text else ''}{citations(c.numbers, refs)}{stop}"
 
 
@@ -338,21 +345,34 @@ OUTLINES: dict[tuple[str, float], tuple[float, float, str]] = {
 }
 
 
-def mark(name: str, cx: float, cy: float, n: int | None, title: str) -> str:
-    """The mark of one source of rank ``name``, centred on (cx, cy), sized by ``n``, named by ``title``."""
-    if n and n > 0:  # radius() inlined: this runs once per source per picture
-        r, cls = SIZE_RADII[min(len(str(n)), len(SIZE_RADII)) - 1], f"m r-{name}"
-    else:
-        r, cls = R_UNKNOWN, f"m r-{name} unknown"
-    outline = OUTLINES.get((name, r))
-    if outline is None:
-        return f'<circle class="{cls}" cx="{cx:.1f}" cy="{cy:.1f}" r="{r:.1f}"><title>{title}</title></circle>'
-    ox, oy, steps = outline
-    return f'<path class="{cls}" d="M{cx + ox:.1f},{cy + oy:.1f}{steps}"><title>{title}</title></path>'
-
-
 #: Row centre per rank, strongest on top.
 ROW_Y: dict[str, float] = {r.value: TOP + ROW * i + ROW / 2 for i, r in enumerate(Rank)}
+
+
+def _mark_text(name: str, r: float, cls: str) -> tuple[str, float, str, str]:
+    """A mark on its rank's row, less its place across and its title: (text before x, x's offset, text after x,
+    text after the title)."""
+    cy = ROW_Y[name]
+    outline = OUTLINES.get((name, r))
+    if outline is None:
+        return f'<circle class="{cls}" cx="', 0.0, f'" cy="{cy:.1f}" r="{r:.1f}"><title>', "</title></circle>"
+    ox, oy, steps = outline
+    return f'<path class="{cls}" d="M', ox, f',{cy + oy:.1f}{steps}"><title>', "</title></path>"
+
+
+#: Per rank name and size bin (-1: size unknown), a mark's text but for its place across and its
+#: title: worked out here once, not once per source per picture (formatting a float costs).
+MARKS: dict[tuple[str, int], tuple[str, float, str, str]] = {
+    (rank.value, k): _mark_text(rank.value, r, f"m r-{rank.value}") for rank in Rank for k, r in enumerate(SIZE_RADII)
+} | {(rank.value, -1): _mark_text(rank.value, R_UNKNOWN, f"m r-{rank.value} unknown") for rank in Rank}
+
+
+def mark(name: str, cx: float, n: int | None, title: str) -> str:
+    """The mark of one source of rank ``name`` on its rank's row, centred across on ``cx``, sized by ``n``."""
+    # size_bin() inlined: this runs once per source per picture
+    head, dx, tail, end = MARKS[name, min(len(str(n)), len(SIZE_RADII)) - 1 if n and n > 0 else -1]
+    return f"{head}{cx + dx:.1f}{tail}{title}{end}"
+
 
 _ROWS = "".join(
     f'<line class="grid" x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}"/>'
@@ -419,13 +439,13 @@ def evidence_svg(refs: Sequence[Entry], ident: str) -> str:
     groups: dict[tuple[float, int], list[Entry]] = {}
     for e in refs:
         groups.setdefault((ROW_Y[e.name], e.reference.year), []).append(e)
-    for (y, year), group in sorted(groups.items()):
+    for (_, year), group in sorted(groups.items()):
         start = x0 + year * slot - (len(group) - 1) / 2 * SPREAD
         for k, e in enumerate(group):
             n = e.reference.n
             # no evidence text in the title: nothing to clean or escape (the tooltip says the rest)
             title = f"[{e.number}] {year}, {e.name}, n={n}" if n else f"[{e.number}] {year}, {e.name}"
-            out.append(mark(e.name, start + k * SPREAD, y, n, title))
+            out.append(mark(e.name, start + k * SPREAD, n, title))
     out.append(f"</svg></div>{_TABLE_HEAD}")
     out.extend(
         f"<tr><td>{e.number}</td><td>{e.reference.year}</td><td>{e.name}</td><td>{e.reference.n or 'not given'}"
