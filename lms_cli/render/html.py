@@ -11,23 +11,25 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 from collections.abc import Sequence
 from html import escape
 from typing import TYPE_CHECKING, NamedTuple
-from urllib.parse import quote
 
 from lms_cli.cite import vancouver
 from lms_cli.model import RANK_HELP, CitedClaim, NumberedReference, Rank, Reference, Section, Summary, SummarySection
-from lms_cli.render import LEGEND, clean, disclaimer, filters_line, glance_lines, hidden_note, split_stop
+from lms_cli.render import (
+    LEGEND,
+    clean,
+    disclaimer,
+    filters_line,
+    glance_lines,
+    hidden_note,
+    identifiers,
+    split_stop,
+)
 
 if TYPE_CHECKING:  # types only: `lms ask --format html` need not import report specs
     from lms_cli.report import Report, ReportSection
-
-#: The only hosts a page links to, each with how an identifier becomes its address.
-DOI_URL = "https://doi.org/"
-PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/"
-PMC_URL = "https://pmc.ncbi.nlm.nih.gov/articles/"
 
 #: Nothing may be fetched; inline styles only; no script runs (none is needed).
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
@@ -35,11 +37,6 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'n
 GLANCE = "Evidence at a glance"
 REFERENCES = "References"
 CONTENTS = "Contents"
-
-
-#: Identifiers (most PMIDs and DOIs) that need no HTML escaping and whose URL-encoding by
-#: quote() only touches the brackets: checked first, as quote() costs more than the rest.
-_PLAIN_ID = re.compile(r"[A-Za-z0-9._~/()-]+")
 
 
 def _escaped(text: str) -> str:
@@ -193,33 +190,15 @@ class Entry(NamedTuple):
     cite: str  # a citation of it: a link to its entry that shows it on hover and focus
 
 
-def _identifier(label: str, base: str, ident: str, tail: str, safe: str) -> tuple[str, str]:
-    """One identifier as Vancouver writes it (escaped), and the same with the identifier as a link."""
-    if ident.isdigit() or (ident.isascii() and ident.isalnum()):  # PMIDs, PMCIDs: nothing to escape or encode
-        return f"{label}{ident}.", f'{label}<a href="{base}{ident}{tail}">{ident}</a>.'
-    if _PLAIN_ID.fullmatch(ident) and (safe or "/" not in ident):
-        # nothing to escape, and quote() would only encode the brackets
-        url = ident.replace("(", "%28").replace(")", "%29") if "(" in ident or ")" in ident else ident
-        return f"{label}{ident}.", f'{label}<a href="{base}{url}{tail}">{ident}</a>.'
-    ident = clean(ident)
-    text = escape(ident, quote=True)
-    url = escape(base + quote(ident, safe=safe) + tail, quote=True)
-    return f"{label}{text}.", f'{label}<a href="{url}">{text}</a>.'
-
-
 def _identifiers(ref: Reference) -> tuple[str, str]:
-    """DOI, PMID and PMCID as Vancouver writes them (escaped), and the same as links."""
-    doi, pmid, pmcid = ref.doi, ref.pmid, ref.pmcid
-    plain = linked = ""
-    if doi:
-        plain, linked = _identifier("doi:", DOI_URL, doi, "", "/")
-    if pmid:
-        p, li = _identifier("PMID: ", PUBMED_URL, pmid, "/", "")
-        plain, linked = (f"{plain} {p}", f"{linked} {li}") if plain else (p, li)
-    if pmcid:
-        p, li = _identifier("PMCID: ", PMC_URL, pmcid, "/", "")
-        plain, linked = (f"{plain} {p}", f"{linked} {li}") if plain else (p, li)
-    return plain, linked
+    """DOI, PMID and PMCID as Vancouver writes them (escaped), and the same with each identifier a link."""
+    plain = []
+    linked = []
+    for label, ident, url in identifiers(ref):
+        text = ident if ident.isascii() and ident.isalnum() else _e(ident)  # PMIDs, PMCIDs: nothing to escape
+        plain.append(f"{label}{text}.")
+        linked.append(f'{label}<a href="{url}">{text}</a>.')  # an encoded URL holds nothing to escape
+    return " ".join(plain), " ".join(linked)
 
 
 def entries(refs: Sequence[NumberedReference]) -> dict[int, Entry]:
