@@ -233,12 +233,14 @@ def claim(c: CitedClaim, refs: dict[int, Entry]) -> str:
 
 def part_html(part: SummarySection, ident: str, level: int, refs: dict[int, Entry]) -> str:
     """One section: the answer as a paragraph, the others as bullet lists."""
-    head = f'<h{level} id="{ident}">{_e(part.heading)}</h{level}>'
+    # claims hold their citations' tooltips, most of the page's text: joined once, not copied per item
+    items = [claim(c, refs) for c in part.claims]
+    head = f'<section aria-labelledby="{ident}"><h{level} id="{ident}">{_e(part.heading)}</h{level}>'
     if part.section is Section.ANSWER:
-        body = "<p>" + " ".join(claim(c, refs) for c in part.claims) + "</p>"
-    else:
-        body = '<ul class="claims">' + "".join(f"<li>{claim(c, refs)}</li>" for c in part.claims) + "</ul>"
-    return f'<section aria-labelledby="{ident}">{head}{body}</section>'
+        return "".join((head, "<p>", " ".join(items), "</p></section>"))
+    if not items:
+        return head + '<ul class="claims"></ul></section>'
+    return "".join((head, '<ul class="claims"><li>', "</li><li>".join(items), "</li></ul></section>"))
 
 
 def reference_item(entry: Entry | NumberedReference) -> str:
