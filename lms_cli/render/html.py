@@ -186,7 +186,7 @@ class Entry(NamedTuple):
     reference: Reference
     rank: Rank
     name: str  # the rank's name
-    text: str  # the Vancouver reference, escaped, its identifiers as links
+    item: str  # its entry in the list: the Vancouver reference, escaped, its identifiers as links
     cite: str  # a citation of it: a link to its entry that shows it on hover and focus
 
 
@@ -202,20 +202,30 @@ def _identifiers(ref: Reference) -> tuple[str, str]:
 
 
 def entries(refs: Sequence[NumberedReference]) -> dict[int, Entry]:
-    """Each reference's entry and citation link by number; Vancouver formats it, once."""
+    """Each reference's list entry and citation link by number; Vancouver formats it, once."""
     out = {}
     for number, ref in refs:
         rank = ref.design
         name = rank.value
-        full = _e(vancouver(ref))
+        full = _e(vancouver(ref))  # the tooltip, and the list's text but for the links
         plain, linked = _identifiers(ref)
         if full.endswith(plain):  # the identifiers close the reference: make them links
-            text = full[: len(full) - len(plain)] + linked
+            text = full[: len(full) - len(plain)]
         else:  # written some other way (cleaned text): the reference without them, then the links
-            text = _e(vancouver(ref._replace(doi=None, pmid=None, pmcid=None))) + " " + linked
-        tip = f"{full} Rank: {name}; n={n}." if (n := ref.n) else f"{full} Rank: {name}."
-        cite = f'<a class="cite" href="#ref-{number}" aria-describedby="ref-{number}" data-tip="{tip}">{number}</a>'
-        out[number] = Entry(number, ref, rank, name, text, cite)
+            text = _e(vancouver(ref._replace(doi=None, pmid=None, pmcid=None))) + " "
+        if n := ref.n:
+            tip, size = f"; n={n}.", f" n={n}."
+        else:
+            tip, size = ".", ""
+        out[number] = Entry(
+            number,
+            ref,
+            rank,
+            name,
+            f'<li id="ref-{number}" value="{number}">{text}{linked} {BADGE[rank]}{size}</li>',
+            f'<a class="cite" href="#ref-{number}" aria-describedby="ref-{number}" data-tip="{full} Rank: {name}{tip}">'
+            f"{number}</a>",
+        )
     return out
 
 
@@ -247,16 +257,14 @@ def reference_item(entry: Entry | NumberedReference) -> str:
     """One entry of the list, with its identifiers as links to doi.org, PubMed and PMC."""
     if not isinstance(entry, Entry):
         entry = entries([entry])[entry.number]
-    n = entry.reference.n
-    size = f" n={n}." if n else ""
-    return f'<li id="ref-{entry.number}" value="{entry.number}">{entry.text} {BADGE[entry.rank]}{size}</li>'
+    return entry.item
 
 
 def references_html(refs: dict[int, Entry]) -> str:
     """The numbered reference list and the legend of ranks."""
     out = [f'<section aria-labelledby="references"><h2 id="references">{REFERENCES}</h2>']
     if refs:
-        out.append('<ol class="refs">' + "".join(reference_item(e) for e in refs.values()) + "</ol>")
+        out.append('<ol class="refs">' + "".join([e.item for e in refs.values()]) + "</ol>")
     else:
         out.append("<p>No sources are cited.</p>")
     out.append(_LEGEND_HTML + "</section>")
