@@ -16,7 +16,7 @@ from html import escape
 from typing import TYPE_CHECKING, NamedTuple
 
 from lms_cli.cite import vancouver
-from lms_cli.model import RANK_HELP, CitedClaim, NumberedReference, Rank, Reference, Section, Summary, SummarySection
+from lms_cli.model import RANK_HELP, NumberedReference, Rank, Reference, Section, Summary, SummarySection
 from lms_cli.render import (
     LEGEND,
     clean,
@@ -229,28 +229,38 @@ def entries(refs: Sequence[NumberedReference]) -> dict[int, Entry]:
     return out
 
 
-def citations(numbers: tuple[int, ...], refs: dict[int, Entry]) -> str:
-    """Citation numbers as links to their references, each with its tooltip."""
-    return '<span class="cites">[' + ", ".join([refs[n].cite for n in numbers]) + "]</span>"
+# The page is written as one list of pieces, joined once: a claim carries its citations' tooltips
+# (most of the page's text), which would otherwise be copied again by every enclosing element.
 
 
-def claim(c: CitedClaim, refs: dict[int, Entry]) -> str:
-    """Badge, statement and its citations before the closing full stop."""
-    body, stop = split_stop(clean(c.claim.statement))
-    text = _escaped(body)
-    return f"{BADGE[c.rank]}{text}{' ' if text else ''}{citations(c.numbers, refs)}{stop}"
+def _claims(out: list[str], part: SummarySection, refs: dict[int, Entry]) -> None:
+    """Append a section's claims (the answer's as one paragraph, the others' as a list): badge,
+    statement, and its citations, links with tooltips, before the closing full stop."""
+    answer = part.section is Section.ANSWER
+    out.append("<p>" if answer else '<ul class="claims">')
+    end = "" if answer else "</li>"
+    for i, c in enumerate(part.claims):
+        body, stop = split_stop(clean(c.claim.statement))
+        text = _escaped(body)
+        lead = (" " if i else "") if answer else "<li>"
+        out.append(f'{lead}{BADGE[c.rank]}{text}{" " if text else ""}<span class="cites">[')
+        out.append(", ".join([refs[n].cite for n in c.numbers]))
+        out.append(f"]</span>{stop}{end}")
+    out.append("</p>" if answer else "</ul>")
+
+
+def _part(out: list[str], part: SummarySection, ident: str, level: int, refs: dict[int, Entry]) -> None:
+    """Append one section: its heading, then its claims."""
+    out.append(f'<section aria-labelledby="{ident}"><h{level} id="{ident}">{_e(part.heading)}</h{level}>')
+    _claims(out, part, refs)
+    out.append("</section>")
 
 
 def part_html(part: SummarySection, ident: str, level: int, refs: dict[int, Entry]) -> str:
     """One section: the answer as a paragraph, the others as bullet lists."""
-    # claims hold their citations' tooltips, most of the page's text: joined once, not copied per item
-    items = [claim(c, refs) for c in part.claims]
-    head = f'<section aria-labelledby="{ident}"><h{level} id="{ident}">{_e(part.heading)}</h{level}>'
-    if part.section is Section.ANSWER:
-        return "".join((head, "<p>", " ".join(items), "</p></section>"))
-    if not items:
-        return head + '<ul class="claims"></ul></section>'
-    return "".join((head, '<ul class="claims"><li>', "</li><li>".join(items), "</li></ul></section>"))
+    out: list[str] = []
+    _part(out, part, ident, level, refs)
+    return "".join(out)
 
 
 def reference_item(entry: Entry | NumberedReference) -> str:
@@ -260,14 +270,22 @@ def reference_item(entry: Entry | NumberedReference) -> str:
     return entry.item
 
 
-def references_html(refs: dict[int, Entry]) -> str:
-    """The numbered reference list and the legend of ranks."""
-    out = [f'<section aria-labelledby="references"><h2 id="references">{REFERENCES}</h2>']
+def _references(out: list[str], refs: dict[int, Entry]) -> None:
+    out.append(f'<section aria-labelledby="references"><h2 id="references">{REFERENCES}</h2>')
     if refs:
-        out.append('<ol class="refs">' + "".join([e.item for e in refs.values()]) + "</ol>")
+        out.append('<ol class="refs">')
+        out.extend([e.item for e in refs.values()])
+        out.append("</ol>")
     else:
         out.append("<p>No sources are cited.</p>")
-    out.append(_LEGEND_HTML + "</section>")
+    out.append(_LEGEND_HTML)
+    out.append("</section>")
+
+
+def references_html(refs: dict[int, Entry]) -> str:
+    """The numbered reference list and the legend of ranks."""
+    out: list[str] = []
+    _references(out, refs)
     return "".join(out)
 
 
@@ -396,8 +414,15 @@ def evidence_svg(refs: Sequence[Entry], ident: str) -> str:
     A figure with the SVG (role img, with a title and a description), a visible caption
     saying how to read it, and the same data as a visually hidden table.
     """
+    out: list[str] = []
+    _evidence_svg(out, refs, ident)
+    return "".join(out)
+
+
+def _evidence_svg(out: list[str], refs: Sequence[Entry], ident: str) -> None:
+    """Append the picture of ``refs`` (nothing when there are none): see ``evidence_svg``."""
     if not refs:
-        return ""
+        return
     years = [e.reference.year for e in refs]
     low, high = min(years), max(years)
     first, last = (low - 1, high + 1) if low == high else (low, high)
@@ -410,14 +435,14 @@ def evidence_svg(refs: Sequence[Entry], ident: str) -> str:
     span = f"{low}\u2013{high}" if low != high else str(low)
     by_rank = ", ".join(f"{n} {name}" for name, n in counts.items() if n)
     total = len(refs)
-    out = [
+    out.append(
         f'<figure aria-labelledby="{ident}-cap"><figcaption id="{ident}-cap">{_CAPTION}</figcaption><div class="chart">'
         f'<svg class="evidence" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" '
         f'aria-labelledby="{ident}-t {ident}-d">'
         f'<title id="{ident}-t">Picture of the evidence: {total} source{"s" if total != 1 else ""} by publication '
         f'year and rank</title><desc id="{ident}-d">Published {span}; {by_rank}; study size known for {sized} of '
         f"{total}.</desc>{_ROWS}"
-    ]
+    )
     for year in _ticks(first, last):
         tick = f"{x0 + year * slot:.1f}"
         out.append(
@@ -442,7 +467,6 @@ def evidence_svg(refs: Sequence[Entry], ident: str) -> str:
         for e in refs
     )
     out.append("</tbody></table></figure>")
-    return "".join(out)
 
 
 # --- documents --------------------------------------------------------------------------------
@@ -460,9 +484,11 @@ def _head(title: str) -> str:
     )
 
 
-def _glance_html(lines: list[str], figure: str) -> str:
-    items = "".join(f"<li>{escape(line)}</li>" for line in lines)
-    return f'<section aria-labelledby="glance"><h2 id="glance">{GLANCE}</h2><ul>{items}</ul>{figure}</section>\n'
+def _glance(out: list[str], lines: list[str], refs: Sequence[Entry]) -> None:
+    items = "".join([f"<li>{escape(line)}</li>" for line in lines])
+    out.append(f'<section aria-labelledby="glance"><h2 id="glance">{GLANCE}</h2><ul>{items}</ul>')
+    _evidence_svg(out, refs, "fig")
+    out.append("</section>\n")
 
 
 def _footer(reviewed: str | None) -> str:
@@ -484,17 +510,19 @@ def render(summary: Summary) -> str:
     out.append('</header>\n<main id="main">\n')
     for i, part in enumerate(summary.sections):
         ident = f"s-{part.section.value}" if part.topic is None else f"s-{i + 1}"
-        out.append(part_html(part, ident, 2, refs) + "\n")
-    out.append(_glance_html(glance_lines(summary.glance), evidence_svg(list(refs.values()), "fig")))
-    out.append(references_html(refs) + "\n</main>\n")
+        _part(out, part, ident, 2, refs)
+        out.append("\n")
+    _glance(out, glance_lines(summary.glance), list(refs.values()))
+    _references(out, refs)
+    out.append("\n</main>\n")
     out.append(_footer(summary.reviewed_through.isoformat() if summary.reviewed_through else None))
     return "".join(out)
 
 
-def _section_html(section: ReportSection, ident: str, k: int, refs: dict[int, Entry]) -> str:
+def _section_html(out: list[str], section: ReportSection, ident: str, k: int, refs: dict[int, Entry]) -> None:
     from lms_cli.render.report import _filters
 
-    out = [f'<section aria-labelledby="{ident}"><h2 id="{ident}">{_e(section.heading)}</h2>']
+    out.append(f'<section aria-labelledby="{ident}"><h2 id="{ident}">{_e(section.heading)}</h2>')
     if section.intro:
         out.append(f"<p>{_e(section.intro)}</p>")
     out.append(f'<p class="muted"><em>{_e(section.topic.question)}</em></p>')
@@ -505,11 +533,10 @@ def _section_html(section: ReportSection, ident: str, k: int, refs: dict[int, En
     if section.empty:
         out.append(f'<p class="note" role="note">{_e(section.empty)}</p>')
     for j, part in enumerate(section.parts):
-        out.append(part_html(part, f"p-{k}-{j + 1}", 3, refs))
+        _part(out, part, f"p-{k}-{j + 1}", 3, refs)
     cited = sorted({n for p in section.parts for c in p.claims for n in c.numbers})
-    out.append(evidence_svg([refs[n] for n in cited], f"fig-{k}"))
+    _evidence_svg(out, [refs[n] for n in cited], f"fig-{k}")
     out.append("</section>\n")
-    return "".join(out)
 
 
 def report(report: Report) -> str:
@@ -533,9 +560,10 @@ def report(report: Report) -> str:
     out.append(f'<li><a href="#glance">{GLANCE}</a></li><li><a href="#references">{REFERENCES}</a></li></ol></nav>\n')
     out.append('<main id="main">\n')
     for k, (section, ident) in enumerate(zip(report.sections, ids, strict=True), 1):
-        out.append(_section_html(section, ident, k, refs))
+        _section_html(out, section, ident, k, refs)
     lines = glance_lines(report.glance) if report.glance.total else ["Sources: 0"]
-    out.append(_glance_html(lines, evidence_svg(list(refs.values()), "fig")))
-    out.append(references_html(refs) + "\n</main>\n")
+    _glance(out, lines, list(refs.values()))
+    _references(out, refs)
+    out.append("\n</main>\n")
     out.append(_footer(report.reviewed_through.isoformat() if report.reviewed_through else None))
     return "".join(out)
