@@ -21,10 +21,12 @@ from lms_cli.render import (
     LEGEND,
     clean,
     disclaimer,
+    doi_url,
     filters_line,
     glance_lines,
     hidden_note,
-    identifiers,
+    pmc_url,
+    pubmed_url,
     split_stop,
 )
 
@@ -192,12 +194,21 @@ class Entry(NamedTuple):
 
 def _identifiers(ref: Reference) -> tuple[str, str]:
     """DOI, PMID and PMCID as Vancouver writes them (escaped), and the same with each identifier a link."""
+    # render.identifiers() spelt out: this runs for every reference of every page
     plain = []
     linked = []
-    for label, ident, url in identifiers(ref):
-        text = ident if ident.isascii() and ident.isalnum() else _e(ident)  # PMIDs, PMCIDs: nothing to escape
-        plain.append(f"{label}{text}.")
-        linked.append(f'{label}<a href="{url}">{text}</a>.')  # an encoded URL holds nothing to escape
+    if doi := ref.doi:
+        text = _e(doi)
+        plain.append(f"doi:{text}.")
+        linked.append(f'doi:<a href="{doi_url(doi)}">{text}</a>.')  # an encoded URL holds nothing to escape
+    if pmid := ref.pmid:
+        text = pmid if pmid.isascii() and pmid.isalnum() else _e(pmid)
+        plain.append(f"PMID: {text}.")
+        linked.append(f'PMID: <a href="{pubmed_url(pmid)}">{text}</a>.')
+    if pmcid := ref.pmcid:
+        text = pmcid if pmcid.isascii() and pmcid.isalnum() else _e(pmcid)
+        plain.append(f"PMCID: {text}.")
+        linked.append(f'PMCID: <a href="{pmc_url(pmcid)}">{text}</a>.')
     return " ".join(plain), " ".join(linked)
 
 
