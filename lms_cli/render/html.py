@@ -378,18 +378,26 @@ def _mark_text(name: str, r: float, cls: str) -> tuple[str, float, str, str]:
     return f'<path class="{cls}" d="M', ox, f',{cy + oy:.1f}{steps}"><title>', "</title></path>"
 
 
-#: Per rank name and size bin (-1: size unknown), a mark's text but for its place across and its
-#: title: worked out here once, not once per source per picture (formatting a float costs).
-MARKS: dict[tuple[str, int], tuple[str, float, str, str]] = {
-    (rank.value, k): _mark_text(rank.value, r, f"m r-{rank.value}") for rank in Rank for k, r in enumerate(SIZE_RADII)
-} | {(rank.value, -1): _mark_text(rank.value, R_UNKNOWN, f"m r-{rank.value} unknown") for rank in Rank}
+#: Per rank name, then by size bin (the last, index -1: size unknown), a mark's text but for its
+#: place across and its title: worked out here once, not once per source per picture.
+MARKS: dict[str, list[tuple[str, float, str, str]]] = {
+    rank.value: [_mark_text(rank.value, r, f"m r-{rank.value}") for r in SIZE_RADII]
+    + [_mark_text(rank.value, R_UNKNOWN, f"m r-{rank.value} unknown")]
+    for rank in Rank
+}
 
 
-def mark(name: str, cx: float, n: int | None, title: str) -> str:
-    """The mark of one source of rank ``name`` on its rank's row, centred across on ``cx``, sized by ``n``."""
-    # size_bin() inlined: this runs once per source per picture
-    head, dx, tail, end = MARKS[name, min(len(str(n)), len(SIZE_RADII)) - 1 if n and n > 0 else -1]
-    return f"{head}{cx + dx:.1f}{tail}{title}{end}"
+def mark(e: Entry, cx: float) -> str:
+    """The mark of a source on its rank's row, centred across on ``cx``, sized by its study, named by
+    its number, year, rank and size (no evidence text: nothing to clean or escape)."""
+    name, year, n = e.name, e.reference.year, e.reference.n
+    if n and n > 0:  # size_bin(), spelt out: this runs once per source per picture
+        size = len(str(n)) - 1
+        head, dx, tail, end = MARKS[name][size if size < len(SIZE_RADII) else -2]
+        return f"{head}{cx + dx:.1f}{tail}[{e.number}] {year}, {name}, n={n}{end}"
+    head, dx, tail, end = MARKS[name][-1]
+    size_given = f", n={n}" if n else ""  # a negative size is drawn as unknown, yet named
+    return f"{head}{cx + dx:.1f}{tail}[{e.number}] {year}, {name}{size_given}{end}"
 
 
 _ROWS = "".join(
@@ -434,17 +442,30 @@ def _evidence_svg(out: list[str], refs: Sequence[Entry], ident: str) -> None:
     """Append the picture of ``refs`` (nothing when there are none): see ``evidence_svg``."""
     if not refs:
         return
-    years = [e.reference.year for e in refs]
-    low, high = min(years), max(years)
+    # one pass: the year range, counts, and the table (which follows the picture, in citation order)
+    counts = dict.fromkeys(ROW_Y, 0)
+    groups: dict[tuple[float, int], list[Entry]] = {}
+    rows = []
+    low = high = refs[0].reference.year
+    sized = 0
+    for e in refs:
+        ref = e.reference
+        name, year, n = e.name, ref.year, ref.n
+        counts[name] += 1
+        if n:
+            sized += 1
+        if year < low:
+            low = year
+        elif year > high:
+            high = year
+        # sources of the same rank and year sit side by side, in citation order, centred on the year
+        groups.setdefault((ROW_Y[name], year), []).append(e)
+        rows.append(f"<tr><td>{e.number}</td><td>{year}</td><td>{name}</td><td>{n or 'not given'}</td></tr>")
     first, last = (low - 1, high + 1) if low == high else (low, high)
     slot = (WIDTH - LEFT - RIGHT) / (last - first + 1)
     x0 = LEFT + (0.5 - first) * slot  # x of year 0: x = x0 + year * slot
-    counts = dict.fromkeys(ROW_Y, 0)
-    for e in refs:
-        counts[e.name] += 1
-    sized = sum(1 for e in refs if e.reference.n)
     span = f"{low}\u2013{high}" if low != high else str(low)
-    by_rank = ", ".join(f"{n} {name}" for name, n in counts.items() if n)
+    by_rank = ", ".join([f"{n} {name}" for name, n in counts.items() if n])
     total = len(refs)
     out.append(
         f'<figure aria-labelledby="{ident}-cap"><figcaption id="{ident}-cap">{_CAPTION}</figcaption><div class="chart">'
@@ -460,23 +481,12 @@ def _evidence_svg(out: list[str], refs: Sequence[Entry], ident: str) -> None:
             f'<line class="axis" x1="{tick}" y1="{PLOT_BOTTOM}" x2="{tick}" y2="{PLOT_BOTTOM + 5}"/>'
             f'<text x="{tick}" y="{PLOT_BOTTOM + 19}" text-anchor="middle">{year}</text>'
         )
-    # sources of the same rank and year sit side by side, in citation order, centred on the year
-    groups: dict[tuple[float, int], list[Entry]] = {}
-    for e in refs:
-        groups.setdefault((ROW_Y[e.name], e.reference.year), []).append(e)
     for (_, year), group in sorted(groups.items()):
         start = x0 + year * slot - (len(group) - 1) / 2 * SPREAD
         for k, e in enumerate(group):
-            n = e.reference.n
-            # no evidence text in the title: nothing to clean or escape (the tooltip says the rest)
-            title = f"[{e.number}] {year}, {e.name}, n={n}" if n else f"[{e.number}] {year}, {e.name}"
-            out.append(mark(e.name, start + k * SPREAD, n, title))
+            out.append(mark(e, start + k * SPREAD))
     out.append(f"</svg></div>{_TABLE_HEAD}")
-    out.extend(
-        f"<tr><td>{e.number}</td><td>{e.reference.year}</td><td>{e.name}</td><td>{e.reference.n or 'not given'}"
-        "</td></tr>"
-        for e in refs
-    )
+    out.extend(rows)
     out.append("</tbody></table></figure>")
 
 
