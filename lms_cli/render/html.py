@@ -168,6 +168,10 @@ def _badge(rank: Rank) -> str:
 
 #: A rank as a badge whose title explains it (text, not colour alone, carries the rank).
 BADGE: dict[Rank, str] = {r: _badge(r) for r in Rank}
+# The same by the rank's name, for the page's loops: hashing an Enum member runs Python code
+# (Enum.__hash__) and ``.value`` is a descriptor, where ``_value_`` is a plain attribute and a
+# str's hash is cached.
+_BADGE_BY_NAME: dict[str, str] = {r.value: b for r, b in BADGE.items()}
 
 _LEGEND_HTML = (
     f'<h3 id="ranks">Ranks</h3><p>{escape(LEGEND)}</p><dl class="legend">'
@@ -217,7 +221,7 @@ def entries(refs: Sequence[NumberedReference]) -> dict[int, Entry]:
     out = {}
     for number, ref in refs:
         rank = ref.design
-        name = rank.value
+        name: str = rank._value_
         full = _e(vancouver(ref))  # the tooltip, and the list's text but for the links
         plain, linked = _identifiers(ref)
         if full.endswith(plain):  # the identifiers close the reference: make them links
@@ -233,7 +237,7 @@ def entries(refs: Sequence[NumberedReference]) -> dict[int, Entry]:
             ref,
             rank,
             name,
-            f'<li id="ref-{number}" value="{number}">{text}{linked} {BADGE[rank]}{size}</li>',
+            f'<li id="ref-{number}" value="{number}">{text}{linked} {_BADGE_BY_NAME[name]}{size}</li>',
             f'<a class="cite" href="#ref-{number}" aria-describedby="ref-{number}" data-tip="{full} Rank: {name}{tip}">'
             f"{number}</a>",
         )
@@ -254,7 +258,8 @@ def _claims(out: list[str], part: SummarySection, refs: dict[int, Entry]) -> Non
         body, stop = split_stop(clean(c.claim.statement))
         text = _escaped(body)
         lead = (" " if i else "") if answer else "<li>"
-        out.append(f'{lead}{BADGE[c.rank]}{text}{" " if text else ""}<span class="cites">[')
+        badge = _BADGE_BY_NAME[c.rank._value_]
+        out.append(f'{lead}{badge}{text}{" " if text else ""}<span class="cites">[')
         out.append(", ".join([refs[n].cite for n in c.numbers]))
         out.append(f"]</span>{stop}{end}")
     out.append("</p>" if answer else "</ul>")
