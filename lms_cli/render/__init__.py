@@ -133,13 +133,14 @@ _URL_PLAIN = re.compile(r"[A-Za-z0-9._~/()-]+")
 
 def _encoded(ident: str, safe: str) -> str:
     """``quote(clean(ident), safe=safe)``: every character but letters, digits, ``_.-~`` and ``safe`` encoded."""
-    if ident.isascii() and ident.isalnum():  # PMIDs, PMCIDs: nothing to encode
-        return ident
-    if _URL_PLAIN.fullmatch(ident) and (safe or "/" not in ident):
+    if _URL_PLAIN.fullmatch(ident) and (safe or "/" not in ident):  # nothing to encode but brackets
         return ident.replace("(", "%28").replace(")", "%29")
     from urllib.parse import quote  # rarely reached: stored DOIs hold [<>;:] at most
 
     return quote(clean(ident), safe=safe)
+
+
+# Each builder tries its commonest form first, before _encoded(): a page links every identifier.
 
 
 def doi_url(doi: str) -> str:
@@ -148,17 +149,19 @@ def doi_url(doi: str) -> str:
     Brackets, spaces and ``<>`` are encoded too, so the address cannot end a Markdown
     link or an HTML attribute early: DOIs such as 10.1016/S1470-2045(14)70063-4 hold them.
     """
+    if _URL_PLAIN.fullmatch(doi):
+        return DOI_URL + doi.replace("(", "%28").replace(")", "%29")
     return DOI_URL + _encoded(doi, "/")
 
 
 def pubmed_url(pmid: str) -> str:
     """The PubMed address of a PMID (percent-encoded, a slash included: it is one path segment)."""
-    return f"{PUBMED_URL}{_encoded(pmid, '')}/"
+    return f"{PUBMED_URL}{pmid if pmid.isascii() and pmid.isalnum() else _encoded(pmid, '')}/"
 
 
 def pmc_url(pmcid: str) -> str:
     """The PubMed Central address of a PMCID (percent-encoded, a slash included: it is one path segment)."""
-    return f"{PMC_URL}{_encoded(pmcid, '')}/"
+    return f"{PMC_URL}{pmcid if pmcid.isascii() and pmcid.isalnum() else _encoded(pmcid, '')}/"
 
 
 def identifiers(ref: Reference) -> list[tuple[str, str, str]]:

@@ -202,7 +202,7 @@ def _identifiers(ref: Reference) -> tuple[str, str]:
     plain = []
     linked = []
     if doi := ref.doi:
-        text = _e(doi)
+        text = _escaped(clean(doi))
         plain.append(f"doi:{text}.")
         linked.append(f'doi:<a href="{doi_url(doi)}">{text}</a>.')  # an encoded URL holds nothing to escape
     if pmid := ref.pmid:
@@ -222,7 +222,7 @@ def entries(refs: Sequence[NumberedReference]) -> dict[int, Entry]:
     for number, ref in refs:
         rank = ref.design
         name: str = rank._value_
-        full = _e(vancouver(ref))  # the tooltip, and the list's text but for the links
+        full = _escaped(clean(vancouver(ref)))  # the tooltip, and the list's text but for the links
         plain, linked = _identifiers(ref)
         if full.endswith(plain):  # the identifiers close the reference: make them links
             text = full[: len(full) - len(plain)]
