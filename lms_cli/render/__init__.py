@@ -164,18 +164,6 @@ def pmc_url(pmcid: str) -> str:
     return f"{PMC_URL}{pmcid if pmcid.isascii() and pmcid.isalnum() else _encoded(pmcid, '')}/"
 
 
-def identifiers(ref: Reference) -> list[tuple[str, str, str]]:
-    """A reference's DOI, PMID and PMCID as ``(label, identifier, address)``, labelled as Vancouver writes them."""
-    out = []
-    if doi := ref.doi:
-        out.append(("doi:", doi, doi_url(doi)))
-    if pmid := ref.pmid:
-        out.append(("PMID: ", pmid, pubmed_url(pmid)))
-    if pmcid := ref.pmcid:
-        out.append(("PMCID: ", pmcid, pmc_url(pmcid)))
-    return out
-
-
 def hidden_note(hidden: tuple[Hidden, ...]) -> str | None:
     """One line saying how many claims the filters hid and why, or None when none was hidden."""
     if not hidden:

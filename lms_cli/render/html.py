@@ -198,7 +198,7 @@ class Entry(NamedTuple):
 
 def _identifiers(ref: Reference) -> tuple[str, str]:
     """DOI, PMID and PMCID as Vancouver writes them (escaped), and the same with each identifier a link."""
-    # render.identifiers() spelt out: this runs for every reference of every page
+    # each written out, not looped over: this runs for every reference of every page
     plain = []
     linked = []
     if doi := ref.doi:

@@ -12,7 +12,18 @@ from typing import TYPE_CHECKING
 
 from lms_cli.cite import CitationStyle, vancouver
 from lms_cli.model import Claim, NumberedReference, Reference, Section, Summary, SummarySection, Topic
-from lms_cli.render import LEGEND, clean, disclaimer, filters_line, glance_lines, identifiers, provenance, split_stop
+from lms_cli.render import (
+    LEGEND,
+    clean,
+    disclaimer,
+    doi_url,
+    filters_line,
+    glance_lines,
+    pmc_url,
+    provenance,
+    pubmed_url,
+    split_stop,
+)
 from lms_cli.text import plural
 
 if TYPE_CHECKING:  # types only: `lms ask` need not import the browsing module
@@ -40,7 +51,8 @@ def _escape_inline(text: str) -> str:
 
 
 def _escape_clean(text: str) -> str:
-    text = _escape_inline(text)
+    if _INLINE.search(text):  # _escape_inline(), spelt out: this runs for every claim and reference
+        text = _INLINE.sub(lambda m: "\\" + m[0], text)
     if text[:1] in ("-", "+", "=") or text[:1].isdigit():
         return _BLOCK_START.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\{m[3]}", text)
     return text
@@ -104,20 +116,31 @@ def linked_reference(ref: Reference) -> str:
     text, like all evidence text, is escaped, so it cannot close the link or start another.
     """
     full = vancouver(ref)
-    ids = identifiers(ref)
-    if not ids:
-        return escape(full)
-    plain = " ".join([f"{label}{ident}." for label, ident, _ in ids])
-    if full.endswith(plain):  # the identifiers close the reference (cleaned: the space before them goes)
-        head = escape(full[: len(full) - len(plain)])
-    else:  # pragma: no cover - written some other way: the reference without them, then the links
-        head = escape(vancouver(ref._replace(doi=None, pmid=None, pmcid=None)))
+    # each written out, not looped over: this runs for every reference (a PMID or PMCID, being
+    # alphanumeric, holds nothing to clean or escape; an identifier that cleans to nothing,
+    # which only a hand-built one can, is not linked)
+    plain = []
     links = []
-    for label, ident, url in ids:
-        text = _escape_inline(clean(ident))
-        # an identifier that cleans to nothing (only a hand-built one can) is not linked
-        links.append(f"{label}[{text}]({url})." if text else f"{label}.")
-    return f"{head} {' '.join(links)}"
+    if doi := ref.doi:
+        plain.append(f"doi:{doi}.")
+        text = _escape_inline(clean(doi))
+        links.append(f"doi:[{text}]({doi_url(doi)})." if text else "doi:.")
+    if pmid := ref.pmid:
+        plain.append(f"PMID: {pmid}.")
+        text = pmid if pmid.isalnum() else _escape_inline(clean(pmid))
+        links.append(f"PMID: [{text}]({pubmed_url(pmid)})." if text else "PMID: .")
+    if pmcid := ref.pmcid:
+        plain.append(f"PMCID: {pmcid}.")
+        text = pmcid if pmcid.isalnum() else _escape_inline(clean(pmcid))
+        links.append(f"PMCID: [{text}]({pmc_url(pmcid)})." if text else "PMCID: .")
+    if not links:
+        return escape(full)
+    tail = " ".join(plain)
+    if full.endswith(tail):  # the identifiers close the reference (cleaned: the space before them goes)
+        head = full[: len(full) - len(tail)]
+    else:  # pragma: no cover - written some other way: the reference without them, then the links
+        head = vancouver(ref._replace(doi=None, pmid=None, pmcid=None))
+    return f"{escape(head)} {' '.join(links)}"
 
 
 def reference_line(entry: NumberedReference) -> str:
