@@ -287,6 +287,7 @@ def reference_item(entry: Entry | NumberedReference) -> str:
 
 
 def _references(out: list[str], refs: dict[int, Entry]) -> None:
+    """Append the numbered reference list and the legend of ranks."""
     out.append(f'<section aria-labelledby="references"><h2 id="references">{REFERENCES}</h2>')
     if refs:
         out.append('<ol class="refs">')
@@ -383,7 +384,7 @@ def _mark_text(name: str, r: float, cls: str) -> tuple[str, float, str, str]:
     return f'<path class="{cls}" d="M', ox, f',{cy + oy:.1f}{steps}"><title>', "</title></path>"
 
 
-#: Per rank name, then by size bin (the last, index -1: size unknown), a mark's text but for its
+#: Per rank name, then by size bin (then, last, for a size unknown), a mark's text but for its
 #: place across and its title: worked out here once, not once per source per picture.
 MARKS: dict[str, list[tuple[str, float, str, str]]] = {
     rank.value: [_mark_text(rank.value, r, f"m r-{rank.value}") for r in SIZE_RADII]
@@ -392,13 +393,16 @@ MARKS: dict[str, list[tuple[str, float, str, str]]] = {
 }
 
 
+_LARGEST = len(SIZE_RADII) - 1  # the size bin of 10^5 participants and more
+
+
 def mark(e: Entry, cx: float) -> str:
     """The mark of a source on its rank's row, centred across on ``cx``, sized by its study, named by
     its number, year, rank and size (no evidence text: nothing to clean or escape)."""
     name, year, n = e.name, e.reference.year, e.reference.n
     if n and n > 0:  # size_bin(), spelt out: this runs once per source per picture
         size = len(str(n)) - 1
-        head, dx, tail, end = MARKS[name][size if size < len(SIZE_RADII) else -2]
+        head, dx, tail, end = MARKS[name][size if size < _LARGEST else _LARGEST]
         return f"{head}{cx + dx:.1f}{tail}[{e.number}] {year}, {name}, n={n}{end}"
     head, dx, tail, end = MARKS[name][-1]
     size_given = f", n={n}" if n else ""  # a negative size is drawn as unknown, yet named
@@ -511,6 +515,7 @@ def _head(title: str) -> str:
 
 
 def _glance(out: list[str], lines: list[str], refs: Sequence[Entry]) -> None:
+    """Append evidence at a glance: its lines, then the picture of ``refs``."""
     items = "".join([f"<li>{escape(line)}</li>" for line in lines])
     out.append(f'<section aria-labelledby="glance"><h2 id="glance">{GLANCE}</h2><ul>{items}</ul>')
     _evidence_svg(out, refs, "fig")
@@ -545,7 +550,8 @@ def render(summary: Summary) -> str:
     return "".join(out)
 
 
-def _section_html(out: list[str], section: ReportSection, ident: str, k: int, refs: dict[int, Entry]) -> None:
+def _section(out: list[str], section: ReportSection, ident: str, k: int, refs: dict[int, Entry]) -> None:
+    """Append one section of a report: heading, intro, question, notes, its parts and its picture."""
     from lms_cli.render.report import _filters
 
     out.append(f'<section aria-labelledby="{ident}"><h2 id="{ident}">{_e(section.heading)}</h2>')
@@ -586,7 +592,7 @@ def report(report: Report) -> str:
     out.append(f'<li><a href="#glance">{GLANCE}</a></li><li><a href="#references">{REFERENCES}</a></li></ol></nav>\n')
     out.append('<main id="main">\n')
     for k, (section, ident) in enumerate(zip(report.sections, ids, strict=True), 1):
-        _section_html(out, section, ident, k, refs)
+        _section(out, section, ident, k, refs)
     lines = glance_lines(report.glance) if report.glance.total else ["Sources: 0"]
     _glance(out, lines, list(refs.values()))
     _references(out, refs)
