@@ -259,8 +259,10 @@ def _claims(out: list[str], part: SummarySection, refs: dict[int, Entry]) -> Non
         text = _escaped(body)
         lead = (" " if i else "") if answer else "<li>"
         badge = _BADGE_BY_NAME[c.rank._value_]
+        numbers = c.numbers
+        cites = refs[numbers[0]].cite if len(numbers) == 1 else ", ".join([refs[n].cite for n in numbers])
         out.append(f'{lead}{badge}{text}{" " if text else ""}<span class="cites">[')
-        out.append(", ".join([refs[n].cite for n in c.numbers]))
+        out.append(cites)
         out.append(f"]</span>{stop}{end}")
     out.append("</p>" if answer else "</ul>")
 
