@@ -8,6 +8,7 @@ Reports (``report``) have their own two formats.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol, assert_never
@@ -119,6 +120,48 @@ def provenance(ref: Reference) -> str | None:
     if ref.pmid and not ({Seen.PUBMED, Seen.PMC} & set(ref.seen)):
         out += "; its PMID was not seen on PubMed itself (`lms refs verify` checks it first)"
     return out
+
+
+#: The only addresses outside a document that lms links to, each with an identifier after it.
+DOI_URL = "https://doi.org/"
+PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/"
+PMC_URL = "https://pmc.ncbi.nlm.nih.gov/articles/"
+
+# What quote() leaves as it is, and the brackets it encodes: most DOIs, checked before quote() runs.
+_URL_PLAIN = re.compile(r"[A-Za-z0-9._~/()-]+")
+
+
+def _encoded(ident: str, safe: str) -> str:
+    """``quote(clean(ident), safe=safe)``: every character but letters, digits, ``_.-~`` and ``safe`` encoded."""
+    if _URL_PLAIN.fullmatch(ident) and (safe or "/" not in ident):  # nothing to encode but brackets
+        return ident.replace("(", "%28").replace(")", "%29")
+    from urllib.parse import quote  # rarely reached: stored DOIs hold [<>;:] at most
+
+    return quote(clean(ident), safe=safe)
+
+
+# Each builder tries its commonest form first, before _encoded(): a page links every identifier.
+
+
+def doi_url(doi: str) -> str:
+    """The doi.org address of a DOI, percent-encoded but for its slashes.
+
+    Brackets, spaces and ``<>`` are encoded too, so the address cannot end a Markdown
+    link or an HTML attribute early: DOIs such as 10.1016/S1470-2045(14)70063-4 hold them.
+    """
+    if _URL_PLAIN.fullmatch(doi):
+        return DOI_URL + doi.replace("(", "%28").replace(")", "%29")
+    return DOI_URL + _encoded(doi, "/")
+
+
+def pubmed_url(pmid: str) -> str:
+    """The PubMed address of a PMID (percent-encoded, a slash included: it is one path segment)."""
+    return f"{PUBMED_URL}{pmid if pmid.isascii() and pmid.isalnum() else _encoded(pmid, '')}/"
+
+
+def pmc_url(pmcid: str) -> str:
+    """The PubMed Central address of a PMCID (percent-encoded, a slash included: it is one path segment)."""
+    return f"{PMC_URL}{pmcid if pmcid.isascii() and pmcid.isalnum() else _encoded(pmcid, '')}/"
 
 
 def hidden_note(hidden: tuple[Hidden, ...]) -> str | None:

@@ -11,23 +11,27 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 from collections.abc import Sequence
 from html import escape
 from typing import TYPE_CHECKING, NamedTuple
-from urllib.parse import quote
 
 from lms_cli.cite import vancouver
-from lms_cli.model import RANK_HELP, CitedClaim, NumberedReference, Rank, Reference, Section, Summary, SummarySection
-from lms_cli.render import LEGEND, clean, disclaimer, filters_line, glance_lines, hidden_note, split_stop
+from lms_cli.model import RANK_HELP, NumberedReference, Rank, Reference, Section, Summary, SummarySection
+from lms_cli.render import (
+    LEGEND,
+    clean,
+    disclaimer,
+    doi_url,
+    filters_line,
+    glance_lines,
+    hidden_note,
+    pmc_url,
+    pubmed_url,
+    split_stop,
+)
 
 if TYPE_CHECKING:  # types only: `lms ask --format html` need not import report specs
     from lms_cli.report import Report, ReportSection
-
-#: The only hosts a page links to, each with how an identifier becomes its address.
-DOI_URL = "https://doi.org/"
-PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/"
-PMC_URL = "https://pmc.ncbi.nlm.nih.gov/articles/"
 
 #: Nothing may be fetched; inline styles only; no script runs (none is needed).
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
@@ -37,16 +41,17 @@ REFERENCES = "References"
 CONTENTS = "Contents"
 
 
-_SPECIAL = re.compile(r"[&<>\"']")
-#: Identifiers (most PMIDs and DOIs) that need no HTML escaping and whose URL-encoding by
-#: quote() only touches the brackets: checked first, as quote() costs more than the rest.
-_PLAIN_ID = re.compile(r"[A-Za-z0-9._~/()-]+")
+def _escaped(text: str) -> str:
+    """Clean text as HTML text or attribute value: ``html.escape`` only when it would change something."""
+    # most text has none of the five: five substring scans cost a seventh of one regex search
+    if "&" in text or "<" in text or ">" in text or '"' in text or "'" in text:
+        return escape(text, quote=True)
+    return text
 
 
 def _e(text: str) -> str:
     """Evidence text as HTML text or attribute value: cleaned to one line, then escaped."""
-    text = clean(text)
-    return escape(text, quote=True) if _SPECIAL.search(text) else text  # most text has none: scan first
+    return _escaped(clean(text))
 
 
 # --- colours ----------------------------------------------------------------------------------
@@ -163,6 +168,10 @@ def _badge(rank: Rank) -> str:
 
 #: A rank as a badge whose title explains it (text, not colour alone, carries the rank).
 BADGE: dict[Rank, str] = {r: _badge(r) for r in Rank}
+# The same by the rank's name, for the page's loops: hashing an Enum member runs Python code
+# (Enum.__hash__) and ``.value`` is a descriptor, where ``_value_`` is a plain attribute and a
+# str's hash is cached.
+_BADGE_BY_NAME: dict[str, str] = {r.value: b for r, b in BADGE.items()}
 
 _LEGEND_HTML = (
     f'<h3 id="ranks">Ranks</h3><p>{escape(LEGEND)}</p><dl class="legend">'
@@ -183,95 +192,119 @@ class Entry(NamedTuple):
     reference: Reference
     rank: Rank
     name: str  # the rank's name
-    text: str  # the Vancouver reference, escaped, its identifiers as links
+    item: str  # its entry in the list: the Vancouver reference, escaped, its identifiers as links
     cite: str  # a citation of it: a link to its entry that shows it on hover and focus
 
 
-def _identifier(label: str, base: str, ident: str, tail: str, safe: str) -> tuple[str, str]:
-    """One identifier as Vancouver writes it (escaped), and the same with the identifier as a link."""
-    if ident.isdigit():  # a PMID: nothing to escape or encode
-        return f"{label}{ident}.", f'{label}<a href="{base}{ident}{tail}">{ident}</a>.'
-    if _PLAIN_ID.fullmatch(ident) and (safe or "/" not in ident):
-        # nothing to escape, and quote() would only encode the brackets
-        url = ident.replace("(", "%28").replace(")", "%29") if "(" in ident or ")" in ident else ident
-        return f"{label}{ident}.", f'{label}<a href="{base}{url}{tail}">{ident}</a>.'
-    ident = clean(ident)
-    text = escape(ident, quote=True)
-    url = escape(base + quote(ident, safe=safe) + tail, quote=True)
-    return f"{label}{text}.", f'{label}<a href="{url}">{text}</a>.'
-
-
 def _identifiers(ref: Reference) -> tuple[str, str]:
-    """DOI, PMID and PMCID as Vancouver writes them (escaped), and the same as links."""
-    plain = linked = ""
-    if ref.doi:
-        plain, linked = _identifier("doi:", DOI_URL, ref.doi, "", "/")
-    if ref.pmid:
-        p, li = _identifier("PMID: ", PUBMED_URL, ref.pmid, "/", "")
-        plain, linked = (f"{plain} {p}", f"{linked} {li}") if plain else (p, li)
-    if ref.pmcid:
-        p, li = _identifier("PMCID: ", PMC_URL, ref.pmcid, "/", "")
-        plain, linked = (f"{plain} {p}", f"{linked} {li}") if plain else (p, li)
-    return plain, linked
+    """DOI, PMID and PMCID as Vancouver writes them (escaped), and the same with each identifier a link."""
+    # each written out, not looped over: this runs for every reference of every page
+    plain = []
+    linked = []
+    if doi := ref.doi:
+        text = _escaped(clean(doi))
+        plain.append(f"doi:{text}.")
+        linked.append(f'doi:<a href="{doi_url(doi)}">{text}</a>.')  # an encoded URL holds nothing to escape
+    if pmid := ref.pmid:
+        text = pmid if pmid.isascii() and pmid.isalnum() else _e(pmid)
+        plain.append(f"PMID: {text}.")
+        linked.append(f'PMID: <a href="{pubmed_url(pmid)}">{text}</a>.')
+    if pmcid := ref.pmcid:
+        text = pmcid if pmcid.isascii() and pmcid.isalnum() else _e(pmcid)
+        plain.append(f"PMCID: {text}.")
+        linked.append(f'PMCID: <a href="{pmc_url(pmcid)}">{text}</a>.')
+    return " ".join(plain), " ".join(linked)
 
 
 def entries(refs: Sequence[NumberedReference]) -> dict[int, Entry]:
-    """Each reference's entry and citation link by number; Vancouver formats it, once."""
+    """Each reference's list entry and citation link by number; Vancouver formats it, once."""
     out = {}
     for number, ref in refs:
         rank = ref.design
-        name = rank.value
-        full = _e(vancouver(ref))
+        name: str = rank._value_
+        full = _escaped(clean(vancouver(ref)))  # the tooltip, and the list's text but for the links
         plain, linked = _identifiers(ref)
         if full.endswith(plain):  # the identifiers close the reference: make them links
-            text = full[: len(full) - len(plain)] + linked
+            text = full[: len(full) - len(plain)]
         else:  # written some other way (cleaned text): the reference without them, then the links
-            text = _e(vancouver(ref._replace(doi=None, pmid=None, pmcid=None))) + " " + linked
-        tip = full + (f" Rank: {name}; n={ref.n}." if ref.n else f" Rank: {name}.")
-        cite = f'<a class="cite" href="#ref-{number}" aria-describedby="ref-{number}" data-tip="{tip}">{number}</a>'
-        out[number] = Entry(number, ref, rank, name, text, cite)
+            text = _e(vancouver(ref._replace(doi=None, pmid=None, pmcid=None))) + " "
+        if n := ref.n:
+            tip, size = f"; n={n}.", f" n={n}."
+        else:
+            tip, size = ".", ""
+        out[number] = Entry(
+            number,
+            ref,
+            rank,
+            name,
+            f'<li id="ref-{number}" value="{number}">{text}{linked} {_BADGE_BY_NAME[name]}{size}</li>',
+            f'<a class="cite" href="#ref-{number}" aria-describedby="ref-{number}" data-tip="{full} Rank: {name}{tip}">'
+            f"{number}</a>",
+        )
     return out
 
 
-def citations(numbers: tuple[int, ...], refs: dict[int, Entry]) -> str:
-    """Citation numbers as links to their references, each with its tooltip."""
-    return '<span class="cites">[' + ", ".join(refs[n].cite for n in numbers) + "]</span>"
+# The page is written as one list of pieces, joined once: a claim carries its citations' tooltips
+# (most of the page's text), which would otherwise be copied again by every enclosing element.
 
 
-def claim(c: CitedClaim, refs: dict[int, Entry]) -> str:
-    """Badge, statement and its citations before the closing full stop."""
-    body, stop = split_stop(clean(c.claim.statement))
-    text = escape(body, quote=True) if _SPECIAL.search(body) else body
-    return f"{BADGE[c.rank]}{text}{' ' if text else ''}{citations(c.numbers, refs)}{stop}"
+def _claims(out: list[str], part: SummarySection, refs: dict[int, Entry]) -> None:
+    """Append a section's claims (the answer's as one paragraph, the others' as a list): badge,
+    statement, and its citations, links with tooltips, before the closing full stop."""
+    answer = part.section is Section.ANSWER
+    out.append("<p>" if answer else '<ul class="claims">')
+    end = "" if answer else "</li>"
+    for i, c in enumerate(part.claims):
+        body, stop = split_stop(clean(c.claim.statement))
+        text = _escaped(body)
+        lead = (" " if i else "") if answer else "<li>"
+        badge = _BADGE_BY_NAME[c.rank._value_]
+        numbers = c.numbers
+        cites = refs[numbers[0]].cite if len(numbers) == 1 else ", ".join([refs[n].cite for n in numbers])
+        out.append(f'{lead}{badge}{text}{" " if text else ""}<span class="cites">[')
+        out.append(cites)
+        out.append(f"]</span>{stop}{end}")
+    out.append("</p>" if answer else "</ul>")
+
+
+def _part(out: list[str], part: SummarySection, ident: str, level: int, refs: dict[int, Entry]) -> None:
+    """Append one section: its heading, then its claims."""
+    out.append(f'<section aria-labelledby="{ident}"><h{level} id="{ident}">{_e(part.heading)}</h{level}>')
+    _claims(out, part, refs)
+    out.append("</section>")
 
 
 def part_html(part: SummarySection, ident: str, level: int, refs: dict[int, Entry]) -> str:
     """One section: the answer as a paragraph, the others as bullet lists."""
-    head = f'<h{level} id="{ident}">{_e(part.heading)}</h{level}>'
-    if part.section is Section.ANSWER:
-        body = "<p>" + " ".join(claim(c, refs) for c in part.claims) + "</p>"
-    else:
-        body = '<ul class="claims">' + "".join(f"<li>{claim(c, refs)}</li>" for c in part.claims) + "</ul>"
-    return f'<section aria-labelledby="{ident}">{head}{body}</section>'
+    out: list[str] = []
+    _part(out, part, ident, level, refs)
+    return "".join(out)
 
 
 def reference_item(entry: Entry | NumberedReference) -> str:
     """One entry of the list, with its identifiers as links to doi.org, PubMed and PMC."""
     if not isinstance(entry, Entry):
         entry = entries([entry])[entry.number]
-    n = entry.reference.n
-    size = f" n={n}." if n else ""
-    return f'<li id="ref-{entry.number}" value="{entry.number}">{entry.text} {BADGE[entry.rank]}{size}</li>'
+    return entry.item
+
+
+def _references(out: list[str], refs: dict[int, Entry]) -> None:
+    """Append the numbered reference list and the legend of ranks."""
+    out.append(f'<section aria-labelledby="references"><h2 id="references">{REFERENCES}</h2>')
+    if refs:
+        out.append('<ol class="refs">')
+        out.extend([e.item for e in refs.values()])
+        out.append("</ol>")
+    else:
+        out.append("<p>No sources are cited.</p>")
+    out.append(_LEGEND_HTML)
+    out.append("</section>")
 
 
 def references_html(refs: dict[int, Entry]) -> str:
     """The numbered reference list and the legend of ranks."""
-    out = [f'<section aria-labelledby="references"><h2 id="references">{REFERENCES}</h2>']
-    if refs:
-        out.append('<ol class="refs">' + "".join(reference_item(e) for e in refs.values()) + "</ol>")
-    else:
-        out.append("<p>No sources are cited.</p>")
-    out.append(_LEGEND_HTML + "</section>")
+    out: list[str] = []
+    _references(out, refs)
     return "".join(out)
 
 
@@ -338,21 +371,45 @@ OUTLINES: dict[tuple[str, float], tuple[float, float, str]] = {
 }
 
 
-def mark(name: str, cx: float, cy: float, n: int | None, title: str) -> str:
-    """The mark of one source of rank ``name``, centred on (cx, cy), sized by ``n``, named by ``title``."""
-    if n and n > 0:  # radius() inlined: this runs once per source per picture
-        r, cls = SIZE_RADII[min(len(str(n)), len(SIZE_RADII)) - 1], f"m r-{name}"
-    else:
-        r, cls = R_UNKNOWN, f"m r-{name} unknown"
-    outline = OUTLINES.get((name, r))
-    if outline is None:
-        return f'<circle class="{cls}" cx="{cx:.1f}" cy="{cy:.1f}" r="{r:.1f}"><title>{title}</title></circle>'
-    ox, oy, steps = outline
-    return f'<path class="{cls}" d="M{cx + ox:.1f},{cy + oy:.1f}{steps}"><title>{title}</title></path>'
-
-
 #: Row centre per rank, strongest on top.
 ROW_Y: dict[str, float] = {r.value: TOP + ROW * i + ROW / 2 for i, r in enumerate(Rank)}
+
+
+def _mark_text(name: str, r: float, cls: str) -> tuple[str, float, str, str]:
+    """A mark on its rank's row, less its place across and its title: (text before x, x's offset, text after x,
+    text after the title)."""
+    cy = ROW_Y[name]
+    outline = OUTLINES.get((name, r))
+    if outline is None:
+        return f'<circle class="{cls}" cx="', 0.0, f'" cy="{cy:.1f}" r="{r:.1f}"><title>', "</title></circle>"
+    ox, oy, steps = outline
+    return f'<path class="{cls}" d="M', ox, f',{cy + oy:.1f}{steps}"><title>', "</title></path>"
+
+
+#: Per rank name, then by size bin (then, last, for a size unknown), a mark's text but for its
+#: place across and its title: worked out here once, not once per source per picture.
+MARKS: dict[str, list[tuple[str, float, str, str]]] = {
+    rank.value: [_mark_text(rank.value, r, f"m r-{rank.value}") for r in SIZE_RADII]
+    + [_mark_text(rank.value, R_UNKNOWN, f"m r-{rank.value} unknown")]
+    for rank in Rank
+}
+
+
+_LARGEST = len(SIZE_RADII) - 1  # the size bin of 10^5 participants and more
+
+
+def mark(e: Entry, cx: float) -> str:
+    """The mark of a source on its rank's row, centred across on ``cx``, sized by its study, named by
+    its number, year, rank and size (no evidence text: nothing to clean or escape)."""
+    name, year, n = e.name, e.reference.year, e.reference.n
+    if n and n > 0:  # size_bin(), spelt out: this runs once per source per picture
+        size = len(str(n)) - 1
+        head, dx, tail, end = MARKS[name][size if size < _LARGEST else _LARGEST]
+        return f"{head}{cx + dx:.1f}{tail}[{e.number}] {year}, {name}, n={n}{end}"
+    head, dx, tail, end = MARKS[name][-1]
+    size_given = f", n={n}" if n else ""  # a negative size is drawn as unknown, yet named
+    return f"{head}{cx + dx:.1f}{tail}[{e.number}] {year}, {name}{size_given}{end}"
+
 
 _ROWS = "".join(
     f'<line class="grid" x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}"/>'
@@ -387,53 +444,61 @@ def evidence_svg(refs: Sequence[Entry], ident: str) -> str:
     A figure with the SVG (role img, with a title and a description), a visible caption
     saying how to read it, and the same data as a visually hidden table.
     """
+    out: list[str] = []
+    _evidence_svg(out, refs, ident)
+    return "".join(out)
+
+
+def _evidence_svg(out: list[str], refs: Sequence[Entry], ident: str) -> None:
+    """Append the picture of ``refs`` (nothing when there are none): see ``evidence_svg``."""
     if not refs:
-        return ""
-    years = [e.reference.year for e in refs]
-    low, high = min(years), max(years)
+        return
+    # one pass: the year range, counts, and the table (which follows the picture, in citation order)
+    counts = dict.fromkeys(ROW_Y, 0)
+    groups: dict[tuple[float, int], list[Entry]] = {}
+    rows = []
+    low = high = refs[0].reference.year
+    sized = 0
+    for e in refs:
+        ref = e.reference
+        name, year, n = e.name, ref.year, ref.n
+        counts[name] += 1
+        if n:
+            sized += 1
+        if year < low:
+            low = year
+        elif year > high:
+            high = year
+        # sources of the same rank and year sit side by side, in citation order, centred on the year
+        groups.setdefault((ROW_Y[name], year), []).append(e)
+        rows.append(f"<tr><td>{e.number}</td><td>{year}</td><td>{name}</td><td>{n or 'not given'}</td></tr>")
     first, last = (low - 1, high + 1) if low == high else (low, high)
     slot = (WIDTH - LEFT - RIGHT) / (last - first + 1)
     x0 = LEFT + (0.5 - first) * slot  # x of year 0: x = x0 + year * slot
-    counts = dict.fromkeys(ROW_Y, 0)
-    for e in refs:
-        counts[e.name] += 1
-    sized = sum(1 for e in refs if e.reference.n)
     span = f"{low}\u2013{high}" if low != high else str(low)
-    by_rank = ", ".join(f"{n} {name}" for name, n in counts.items() if n)
+    by_rank = ", ".join([f"{n} {name}" for name, n in counts.items() if n])
     total = len(refs)
-    out = [
+    out.append(
         f'<figure aria-labelledby="{ident}-cap"><figcaption id="{ident}-cap">{_CAPTION}</figcaption><div class="chart">'
         f'<svg class="evidence" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" '
         f'aria-labelledby="{ident}-t {ident}-d">'
         f'<title id="{ident}-t">Picture of the evidence: {total} source{"s" if total != 1 else ""} by publication '
         f'year and rank</title><desc id="{ident}-d">Published {span}; {by_rank}; study size known for {sized} of '
         f"{total}.</desc>{_ROWS}"
-    ]
+    )
     for year in _ticks(first, last):
         tick = f"{x0 + year * slot:.1f}"
         out.append(
             f'<line class="axis" x1="{tick}" y1="{PLOT_BOTTOM}" x2="{tick}" y2="{PLOT_BOTTOM + 5}"/>'
             f'<text x="{tick}" y="{PLOT_BOTTOM + 19}" text-anchor="middle">{year}</text>'
         )
-    # sources of the same rank and year sit side by side, in citation order, centred on the year
-    groups: dict[tuple[float, int], list[Entry]] = {}
-    for e in refs:
-        groups.setdefault((ROW_Y[e.name], e.reference.year), []).append(e)
-    for (y, year), group in sorted(groups.items()):
+    for (_, year), group in sorted(groups.items()):
         start = x0 + year * slot - (len(group) - 1) / 2 * SPREAD
         for k, e in enumerate(group):
-            n = e.reference.n
-            # no evidence text in the title: nothing to clean or escape (the tooltip says the rest)
-            title = f"[{e.number}] {year}, {e.name}, n={n}" if n else f"[{e.number}] {year}, {e.name}"
-            out.append(mark(e.name, start + k * SPREAD, y, n, title))
+            out.append(mark(e, start + k * SPREAD))
     out.append(f"</svg></div>{_TABLE_HEAD}")
-    out.extend(
-        f"<tr><td>{e.number}</td><td>{e.reference.year}</td><td>{e.name}</td><td>{e.reference.n or 'not given'}"
-        "</td></tr>"
-        for e in refs
-    )
+    out.extend(rows)
     out.append("</tbody></table></figure>")
-    return "".join(out)
 
 
 # --- documents --------------------------------------------------------------------------------
@@ -451,9 +516,12 @@ def _head(title: str) -> str:
     )
 
 
-def _glance_html(lines: list[str], figure: str) -> str:
-    items = "".join(f"<li>{escape(line)}</li>" for line in lines)
-    return f'<section aria-labelledby="glance"><h2 id="glance">{GLANCE}</h2><ul>{items}</ul>{figure}</section>\n'
+def _glance(out: list[str], lines: list[str], refs: Sequence[Entry]) -> None:
+    """Append evidence at a glance: its lines, then the picture of ``refs``."""
+    items = "".join([f"<li>{escape(line)}</li>" for line in lines])
+    out.append(f'<section aria-labelledby="glance"><h2 id="glance">{GLANCE}</h2><ul>{items}</ul>')
+    _evidence_svg(out, refs, "fig")
+    out.append("</section>\n")
 
 
 def _footer(reviewed: str | None) -> str:
@@ -475,17 +543,20 @@ def render(summary: Summary) -> str:
     out.append('</header>\n<main id="main">\n')
     for i, part in enumerate(summary.sections):
         ident = f"s-{part.section.value}" if part.topic is None else f"s-{i + 1}"
-        out.append(part_html(part, ident, 2, refs) + "\n")
-    out.append(_glance_html(glance_lines(summary.glance), evidence_svg(list(refs.values()), "fig")))
-    out.append(references_html(refs) + "\n</main>\n")
+        _part(out, part, ident, 2, refs)
+        out.append("\n")
+    _glance(out, glance_lines(summary.glance), list(refs.values()))
+    _references(out, refs)
+    out.append("\n</main>\n")
     out.append(_footer(summary.reviewed_through.isoformat() if summary.reviewed_through else None))
     return "".join(out)
 
 
-def _section_html(section: ReportSection, ident: str, k: int, refs: dict[int, Entry]) -> str:
+def _section(out: list[str], section: ReportSection, ident: str, k: int, refs: dict[int, Entry]) -> None:
+    """Append one section of a report: heading, intro, question, notes, its parts and its picture."""
     from lms_cli.render.report import _filters
 
-    out = [f'<section aria-labelledby="{ident}"><h2 id="{ident}">{_e(section.heading)}</h2>']
+    out.append(f'<section aria-labelledby="{ident}"><h2 id="{ident}">{_e(section.heading)}</h2>')
     if section.intro:
         out.append(f"<p>{_e(section.intro)}</p>")
     out.append(f'<p class="muted"><em>{_e(section.topic.question)}</em></p>')
@@ -496,11 +567,10 @@ def _section_html(section: ReportSection, ident: str, k: int, refs: dict[int, En
     if section.empty:
         out.append(f'<p class="note" role="note">{_e(section.empty)}</p>')
     for j, part in enumerate(section.parts):
-        out.append(part_html(part, f"p-{k}-{j + 1}", 3, refs))
+        _part(out, part, f"p-{k}-{j + 1}", 3, refs)
     cited = sorted({n for p in section.parts for c in p.claims for n in c.numbers})
-    out.append(evidence_svg([refs[n] for n in cited], f"fig-{k}"))
+    _evidence_svg(out, [refs[n] for n in cited], f"fig-{k}")
     out.append("</section>\n")
-    return "".join(out)
 
 
 def report(report: Report) -> str:
@@ -524,9 +594,10 @@ def report(report: Report) -> str:
     out.append(f'<li><a href="#glance">{GLANCE}</a></li><li><a href="#references">{REFERENCES}</a></li></ol></nav>\n')
     out.append('<main id="main">\n')
     for k, (section, ident) in enumerate(zip(report.sections, ids, strict=True), 1):
-        out.append(_section_html(section, ident, k, refs))
+        _section(out, section, ident, k, refs)
     lines = glance_lines(report.glance) if report.glance.total else ["Sources: 0"]
-    out.append(_glance_html(lines, evidence_svg(list(refs.values()), "fig")))
-    out.append(references_html(refs) + "\n</main>\n")
+    _glance(out, lines, list(refs.values()))
+    _references(out, refs)
+    out.append("\n</main>\n")
     out.append(_footer(report.reviewed_through.isoformat() if report.reviewed_through else None))
     return "".join(out)

@@ -1,4 +1,8 @@
-"""Markdown renderer: CommonMark (and pandoc) text; evidence text is escaped, never structure."""
+"""Markdown renderer: CommonMark (and pandoc) text; evidence text is escaped, never structure.
+
+The only links are lms's own: a reference's DOI, PMID and PMCID, to the addresses
+``render`` builds from them (percent-encoded), and a report's contents.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,18 @@ from typing import TYPE_CHECKING
 
 from lms_cli.cite import CitationStyle, vancouver
 from lms_cli.model import Claim, NumberedReference, Reference, Section, Summary, SummarySection, Topic
-from lms_cli.render import LEGEND, clean, disclaimer, filters_line, glance_lines, provenance, split_stop
+from lms_cli.render import (
+    LEGEND,
+    clean,
+    disclaimer,
+    doi_url,
+    filters_line,
+    glance_lines,
+    pmc_url,
+    provenance,
+    pubmed_url,
+    split_stop,
+)
 from lms_cli.text import plural
 
 if TYPE_CHECKING:  # types only: `lms ask` need not import the browsing module
@@ -28,8 +43,15 @@ def escape(text: str) -> str:
     return _escape_clean(clean(text))
 
 
-def _escape_clean(text: str) -> str:
+def _escape_inline(text: str) -> str:
+    """Clean text made literal inside a line (a link's text, say): inline structure escaped."""
     if _INLINE.search(text):  # most text has none: a C-speed scan first
+        text = _INLINE.sub(lambda m: "\\" + m[0], text)
+    return text
+
+
+def _escape_clean(text: str) -> str:
+    if _INLINE.search(text):  # _escape_inline(), spelt out: this runs for every claim and reference
         text = _INLINE.sub(lambda m: "\\" + m[0], text)
     if text[:1] in ("-", "+", "=") or text[:1].isdigit():
         return _BLOCK_START.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\{m[3]}", text)
@@ -86,11 +108,46 @@ def section_lines(part: SummarySection, level: int = 2, mark: Mark = citation) -
     return lines
 
 
+def linked_reference(ref: Reference) -> str:
+    """The reference in Vancouver style, escaped, its DOI, PMID and PMCID links to doi.org, PubMed and PMC.
+
+    Only lms's own addresses become links, built from the identifiers by ``render``'s
+    builders (percent-encoded: a DOI's brackets cannot end the link); the identifiers'
+    text, like all evidence text, is escaped, so it cannot close the link or start another.
+    """
+    full = vancouver(ref)
+    # each written out, not looped over: this runs for every reference (a PMID or PMCID, being
+    # alphanumeric, holds nothing to clean or escape; an identifier that cleans to nothing,
+    # which only a hand-built one can, is not linked)
+    plain = []
+    links = []
+    if doi := ref.doi:
+        plain.append(f"doi:{doi}.")
+        text = _escape_inline(clean(doi))
+        links.append(f"doi:[{text}]({doi_url(doi)})." if text else "doi:.")
+    if pmid := ref.pmid:
+        plain.append(f"PMID: {pmid}.")
+        text = pmid if pmid.isalnum() else _escape_inline(clean(pmid))
+        links.append(f"PMID: [{text}]({pubmed_url(pmid)})." if text else "PMID: .")
+    if pmcid := ref.pmcid:
+        plain.append(f"PMCID: {pmcid}.")
+        text = pmcid if pmcid.isalnum() else _escape_inline(clean(pmcid))
+        links.append(f"PMCID: [{text}]({pmc_url(pmcid)})." if text else "PMCID: .")
+    if not links:
+        return escape(full)
+    tail = " ".join(plain)
+    if full.endswith(tail):  # the identifiers close the reference (cleaned: the space before them goes)
+        head = full[: len(full) - len(tail)]
+    else:  # pragma: no cover - written some other way: the reference without them, then the links
+        head = vancouver(ref._replace(doi=None, pmid=None, pmcid=None))
+    return f"{escape(head)} {' '.join(links)}"
+
+
 def reference_line(entry: NumberedReference) -> str:
-    """One numbered reference as a Markdown list item."""
+    """One numbered reference as a Markdown list item, its identifiers as links."""
     ref = entry.reference
     extra = f"Rank: {ref.rank.value}" + (f"; n={ref.n}" if ref.n else "") + "."
-    return f"{entry.number}. {escape(vancouver(ref))} {extra}"
+    return f"{entry.number}. {linked_reference(ref)} {extra}"
 
 
 def reference_lines(
@@ -167,7 +224,7 @@ def detail(d: Detail) -> str:
             lines += ["Aliases: " + ", ".join(escape(a) for a in item.aliases), ""]
         lines += ["## Claims", ""] + [_claim_item(c) for c in d.claims]
     elif isinstance(item, Reference):
-        lines = [f"# {escape(item.id)}", "", escape(vancouver(item)), "", f"- Rank: {item.rank.value}"]
+        lines = [f"# {escape(item.id)}", "", linked_reference(item), "", f"- Rank: {item.rank.value}"]
         if item.n:
             lines.append(f"- Participants: {item.n}")
         lines.append(f"- Citation key: {escape(item.key)}")
@@ -200,7 +257,7 @@ def detail(d: Detail) -> str:
         if item.reviewed:
             lines.append(f"- Reviewed: {item.reviewed.isoformat()}")
         lines += ["", "## References", ""]
-        lines += [f"{i}. {escape(vancouver(r))} Rank: {r.rank.value}." for i, r in enumerate(d.references, 1)]
+        lines += [f"{i}. {linked_reference(r)} Rank: {r.rank.value}." for i, r in enumerate(d.references, 1)]
     return "\n".join(lines) + "\n"
 
 

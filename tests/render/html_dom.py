@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-from lms_cli.render.html import DOI_URL, PMC_URL, PUBMED_URL
+from lms_cli.render import DOI_URL, PMC_URL, PUBMED_URL
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 LINK_HOSTS = (DOI_URL, PUBMED_URL, PMC_URL)

@@ -8,11 +8,14 @@ import pytest
 from markdown_it import MarkdownIt
 
 from lms_cli import load
+from lms_cli.browse import detail
+from lms_cli.cite import vancouver
 from lms_cli.compose import compose
-from lms_cli.model import Filters, Query
-from lms_cli.render import markdown
+from lms_cli.model import Filters, NumberedReference, Query
+from lms_cli.render import clean, markdown
 from lms_cli.select import select
 from tests.conftest import BASE, DATA, write
+from tests.render.test_hostile_output import inline_text, links, lms_links
 
 
 def test_golden_first_line() -> None:
@@ -65,7 +68,9 @@ def test_hostile_claim_is_literal_in_a_bullet(tmp_path: Path) -> None:
     assert not [t for t in tokens if t.type == "html_block"]
     inline_types = {c.type for t in tokens if t.children for c in t.children}
     assert "html_inline" not in inline_types
-    assert "link_open" not in inline_types
+    # the only links are lms's own: the cited references' identifiers, in list order (the answer's first)
+    refs = base.reference_map()
+    assert links(tokens) == lms_links(refs["gladdy2013"]) + lms_links(refs["judson2014"])
     headings = [
         "".join(c.content for c in tokens[i + 1].children or [])
         for i, t in enumerate(tokens)
@@ -73,3 +78,22 @@ def test_hostile_claim_is_literal_in_a_bullet(tmp_path: Path) -> None:
     ]
     assert headings[0] == "Q [x](y) <b>?"
     assert "- \\<script\\>x\\</script\\> \\| \\[bold\\]\\*hi\\*\\[/\\] \\# end [2]." in text
+
+
+def test_every_bundled_reference_links_its_identifiers() -> None:
+    # real DOIs hold brackets, <> and ; : each must stay one whole link to its own address
+    base = load.load([load.bundled_dir()])
+    for number, ref in enumerate(base.references, 1):
+        tokens = MarkdownIt("commonmark").parse(markdown.reference_line(NumberedReference(number, ref)))
+        assert [t.type for t in tokens][:3] == ["ordered_list_open", "list_item_open", "paragraph_open"]
+        assert links(tokens) == lms_links(ref) != [], ref.id
+        n = f"; n={ref.n}" if ref.n else ""
+        assert inline_text(tokens[3]) == f"{clean(vancouver(ref))} Rank: {ref.rank.value}{n}.", ref.id
+
+
+def test_show_links_a_reference_and_a_claims_references() -> None:
+    base = load.load([BASE])
+    for item_id, cited in (("gladdy2013", ["gladdy2013"]), ("rec-liver", ["mizoshiri2018", "gladdy2013"])):
+        tokens = MarkdownIt("commonmark").parse(markdown.detail(detail(base, item_id)))
+        refs = base.reference_map()
+        assert links(tokens) == [link for r in cited for link in lms_links(refs[r])]

@@ -17,6 +17,7 @@ from lms_cli.render import report as render_report
 from lms_cli.report import Report, compose_report, parse_spec
 from lms_cli.select import select
 from tests.conftest import BASE, DATA
+from tests.render.test_hostile_output import lms_links
 
 GOLDEN = DATA / "golden"
 
@@ -123,12 +124,14 @@ def test_untrusted_spec_text_is_escaped() -> None:
         b"sections:\n  - topic: first-line\n    heading: '[link](http://x) | pipe'\n    intro: '- not a list'\n",
         "s.yaml",
     )
-    text = render_report.markdown(compose_report(spec, load.load([BASE]), dt.date(2030, 1, 1)))
+    report = compose_report(spec, load.load([BASE]), dt.date(2030, 1, 1))
+    text = render_report.markdown(report)
     tokens = MarkdownIt("commonmark").parse(text)
     inline = {c.type for t in tokens if t.children for c in t.children}
-    assert "link_open" in inline  # the contents links, and only those:
+    assert "link_open" in inline  # the contents links and the references' identifiers, and only those:
     links = [c.attrs["href"] for t in tokens if t.children for c in t.children if c.type == "link_open"]
-    assert links == ["#linkhttpx-pipe", "#evidence-at-a-glance", "#references"]
+    identifiers = [url for e in report.references for url, _ in lms_links(e.reference)]
+    assert links == ["#linkhttpx-pipe", "#evidence-at-a-glance", "#references", *identifiers]
     assert "html_inline" not in inline
     assert not [t for t in tokens if t.type == "html_block"]
     assert "\\- not a list" in text
