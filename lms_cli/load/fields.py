@@ -34,16 +34,16 @@ SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # and digits; old Wiley DOIs hold `<>`, a few `#` or `%`). Whitespace, control characters
 # and `{}"\\` are refused: no registered DOI needs them and they would break out of a
 # BibTeX field or a RIS line.
-DOI_RE = re.compile(r'^10\.\d{4,9}/[^\s\x00-\x1f\x7f-\x9f{}"\\]+$')
+DOI_RE = re.compile(r'^10\.[0-9]{4,9}/[^\s\x00-\x1f\x7f-\x9f{}"\\]+$')
 
 
-PMID_RE = re.compile(r"^[1-9]\d{0,8}$")
+PMID_RE = re.compile(r"^[1-9][0-9]{0,8}$")
 
 
-PMCID_RE = re.compile(r"^PMC\d+$")
+PMCID_RE = re.compile(r"^PMC[0-9]+$")
 
 
-NCT_RE = re.compile(r"^NCT\d{8}$")
+NCT_RE = re.compile(r"^NCT[0-9]{8}$")
 
 
 class FieldError(Exception):

@@ -69,6 +69,8 @@ def test_all_problems_are_reported_at_once(tmp_path: Path) -> None:
     ("field", "value", "message"),
     [
         ("pmid", '"PMID123"', "'PMID123' is not a PMID (digits only)"),
+        ("pmid", '"1\u0662\u0663"', "is not a PMID (digits only)"),  # Arabic-Indic digits are not a PMID
+        ("pmcid", '"PMC\u0661\u0662"', "is not a PMCID like PMC1234567"),
         ("doi", "https://doi.org/10.1/x", "is not a DOI like 10.1000/xyz"),
         ("pmcid", '"12345"', "'12345' is not a PMCID like PMC1234567"),
         ("year", "'2014'", "must be a year like 2014, not text"),
