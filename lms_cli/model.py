@@ -243,6 +243,7 @@ class Query(NamedTuple):
     topic: str
     filters: Filters = Filters()
     search: str | None = None
+    asked: str | None = None  # the TOPIC argument as typed (a slug, or a question in plain words)
 
 
 class Hidden(NamedTuple):

@@ -126,7 +126,7 @@ def ask(
 
         # Only that topic's claims and references are read (with a warm cache, on any size of base).
         base, slug = topic_base(env, evidence, no_bundled, no_cache, topic, best, skip_invalid=skip_invalid)
-        query = Query(slug, make_filters(min_rank, since, population))
+        query = Query(slug, make_filters(min_rank, since, population), asked=topic.strip())
         summary = compose(query, select(base, query.topic, query.filters))
         out = resolve_format(env, fmt, citations)
         if trials:  # only now is httpx imported

@@ -100,6 +100,7 @@ def summary_dict(summary: Summary) -> dict[str, Any]:
         "schema_version": SCHEMA_VERSION,
         "query": {
             "topic": summary.query.topic if summary.query.search is None else None,
+            **({"asked": summary.query.asked} if summary.query.asked is not None else {}),
             **({"search": summary.query.search} if summary.query.search is not None else {}),
             **summary.query.filters.as_dict(),
         },

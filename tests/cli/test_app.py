@@ -109,7 +109,13 @@ def test_filters_apply(invoke: Invoke, fixture_args: list[str]) -> None:
     result = invoke("ask", "first-line", "--since", "2022", "--population", "uterine", "-f", "json", *fixture_args)
     data = json.loads(result.stdout)
     assert [r["id"] for r in data["references"]] == ["pautier2022"]
-    assert data["query"] == {"topic": "first-line", "min_rank": None, "since": 2022, "population": "uterine"}
+    assert data["query"] == {
+        "topic": "first-line",
+        "asked": "first-line",
+        "min_rank": None,
+        "since": 2022,
+        "population": "uterine",
+    }
     assert (
         "- Filters: since 2022; population uterine"
         in invoke("ask", "first-line", "--since", "2022", "--population", "uterine", *fixture_args).stdout
@@ -328,3 +334,12 @@ def test_completion_offers_ids_for_show() -> None:
     lms = str(Path(sys.executable).with_name("lms"))
     proc = subprocess.run([lms], capture_output=True, text=True, check=False, env={**os.environ, **env})
     assert set(proc.stdout.split()) == {"pautier2012", "pautier2015", "pautier2020", "pautier2022", "pautier2024"}
+
+
+def test_json_query_keeps_what_was_typed(invoke: Invoke) -> None:
+    result = invoke("ask", "  can lms spread to muscle? ", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    query = json.loads(result.stdout)["query"]
+    assert (query["topic"], query["asked"]) == ("spread-to-muscle", "can lms spread to muscle?")
+    search = json.loads(invoke("search", "trabectedin", "--format", "json").stdout)["query"]
+    assert search["topic"] is None and search["search"] == "trabectedin" and "asked" not in search
