@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from lms_cli.errors import UsageError
 from lms_cli.model import Claim, EvidenceBase, Topic
@@ -89,16 +89,14 @@ _GENERIC = _words(
 MIN_CLAIMS = 2
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
     """A topic a question may mean, with its score."""
 
     topic: Topic
     score: float
 
 
-@dataclass(frozen=True)
-class Resolution:
+class Resolution(NamedTuple):
     """How a query was resolved: the chosen topic (None when none is clear) and the ranking."""
 
     query: str

@@ -11,40 +11,40 @@ import re
 #: (pattern, replacement, needles): a text holding none of the needles (substrings every match
 #: contains) cannot match, so the pattern is not run -- most claims skip most patterns.
 _PHRASES = [
-    (re.compile(r"\bsoft[\s-]+tissue\s+sarcomas?\b"), " sarcoma ", ("soft",)),
-    (re.compile(r"\bsoft[\s-]+tissues?\b"), " muscle ", ("soft",)),
-    (re.compile(r"\bstage\s+(?:4|iv)\b"), " metastasis ", ("stage",)),
-    (re.compile(r"\bfirst[\s-]+line\b"), " firstline ", ("first",)),
-    (re.compile(r"\b1st[\s-]+line\b"), " firstline ", ("1st",)),
-    (re.compile(r"\b(?:second|2nd|third|3rd|later)[\s-]+lines?\b"), " laterline ", ("line",)),
-    (re.compile(r"\bpet[\s/-]+ct\b"), " pet ct ", ("pet",)),
-    (re.compile(r"\blymph[\s-]+nodes?\b"), " lymph ", ("lymph",)),
-    (re.compile(r"\bhow\s+long\b"), " survival ", ("how",)),
+    (r"\bsoft[\s-]+tissue\s+sarcomas?\b", " sarcoma ", ("soft",)),
+    (r"\bsoft[\s-]+tissues?\b", " muscle ", ("soft",)),
+    (r"\bstage\s+(?:4|iv)\b", " metastasis ", ("stage",)),
+    (r"\bfirst[\s-]+line\b", " firstline ", ("first",)),
+    (r"\b1st[\s-]+line\b", " firstline ", ("1st",)),
+    (r"\b(?:second|2nd|third|3rd|later)[\s-]+lines?\b", " laterline ", ("line",)),
+    (r"\bpet[\s/-]+ct\b", " pet ct ", ("pet",)),
+    (r"\blymph[\s-]+nodes?\b", " lymph ", ("lymph",)),
+    (r"\bhow\s+long\b", " survival ", ("how",)),
     (
-        re.compile(r"\bhow\s+(?:does|do|can|is|did)\s+(?:\w+\s+){0,2}?(?:spread|metastasi[sz]e)"),
+        r"\bhow\s+(?:does|do|can|is|did)\s+(?:\w+\s+){0,2}?(?:spread|metastasi[sz]e)",
         " route metastasis ",
         ("how",),
     ),
-    (re.compile(r"\bafter\s+(?:the\s+)?(?:firstline|first|doxorubicin|chemo\w*)"), " laterline ", ("after",)),
+    (r"\bafter\s+(?:the\s+)?(?:firstline|first|doxorubicin|chemo\w*)", " laterline ", ("after",)),
     # "what is LMS?", "define leiomyosarcoma": a question naming only the disease is about the disease
-    (re.compile(r"^\W*(?:what|who)\s+(?:is|are)\s+(?:an?\s+)?(?:lms|leiomyosarcomas?)\b"), " definition lms ", ("wh",)),
-    (re.compile(r"\b(?:start|begin|starting|beginning)\s+(?:with|on)\b"), " firstline ", ("start", "begin")),
-    (re.compile(r"\bfirst\s+(?:treatment|therapy|chemo\w*|drugs?|options?)\b"), " firstline ", ("first",)),
-    (re.compile(r"\b(?:stops?|stopped|no\s+longer|isn'?t|doesn'?t)\s+working\b"), " laterline ", ("working",)),
-    (re.compile(r"\bsmooth[\s-]+muscle\b"), " smoothmuscle ", ("smooth",)),
+    (r"^\W*(?:what|who)\s+(?:is|are)\s+(?:an?\s+)?(?:lms|leiomyosarcomas?)\b", " definition lms ", ("wh",)),
+    (r"\b(?:start|begin|starting|beginning)\s+(?:with|on)\b", " firstline ", ("start", "begin")),
+    (r"\bfirst\s+(?:treatment|therapy|chemo\w*|drugs?|options?)\b", " firstline ", ("first",)),
+    (r"\b(?:stops?|stopped|no\s+longer|isn'?t|doesn'?t)\s+working\b", " laterline ", ("working",)),
+    (r"\bsmooth[\s-]+muscle\b", " smoothmuscle ", ("smooth",)),
     (
-        re.compile(r"\b(?:go|goes|going|went|travel|travels|move|moves|jump|jumps)\s+(?:in)?to\b"),
+        r"\b(?:go|goes|going|went|travel|travels|move|moves|jump|jumps)\s+(?:in)?to\b",
         " metastasis ",
         ("go", "went", "travel", "move", "jump"),
     ),
     (
-        re.compile(r"\bwhere\b(.{0,40}?)\b(?:start|starts|begin|begins|come\s+from|comes\s+from)\b"),
+        r"\bwhere\b(.{0,40}?)\b(?:start|starts|begin|begins|come\s+from|comes\s+from)\b",
         r" arise \1 ",
         ("where",),
     ),
-    (re.compile(r"\bhow\s+(?:common|rare|frequent|many)\b"), " incidence ", ("how",)),
-    (re.compile(r"\bcome\s+back\b|\bcomes\s+back\b|\bcoming\s+back\b"), " recurrence ", ("back",)),
-    (re.compile(r"\bfollow(?:ed)?[\s-]*ups?\b"), " surveillance ", ("follow",)),
+    (r"\bhow\s+(?:common|rare|frequent|many)\b", " incidence ", ("how",)),
+    (r"\bcome\s+back\b|\bcomes\s+back\b|\bcoming\s+back\b", " recurrence ", ("back",)),
+    (r"\bfollow(?:ed)?[\s-]*ups?\b", " surveillance ", ("follow",)),
 ]
 
 _SYNONYMS = {
@@ -315,7 +315,7 @@ def _folded(text: str) -> tuple[list[str], str]:
     for pattern, repl, needles in _PHRASES:
         for needle in needles:
             if needle in text:
-                text = pattern.sub(repl, text)
+                text = re.sub(pattern, repl, text)  # compiled on first use, then from re's cache
                 break
     return _WORD.findall(text), text
 
