@@ -66,6 +66,14 @@ app = typer.Typer(
 )
 
 
+class Color(StrEnum):
+    """When rich output is coloured."""
+
+    AUTO = "auto"
+    ALWAYS = "always"
+    NEVER = "never"
+
+
 def _version(value: bool) -> None:
     if value:
         sys.stdout.write(f"lms {__version__}\n")
@@ -78,9 +86,18 @@ def _main(
         bool, typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
     no_pager: Annotated[bool, typer.Option("--no-pager", help="Never page output taller than the terminal.")] = False,
+    color: Annotated[
+        Color,
+        typer.Option(
+            "--color",
+            case_sensitive=False,
+            help="Colour in rich output: auto (on a terminal), always (e.g. for `| less -R`) or never.",
+        ),
+    ] = Color.AUTO,
 ) -> None:
     """lms: evidence summaries for leiomyosarcoma."""
     OPTIONS.no_pager = no_pager
+    OPTIONS.color = {Color.ALWAYS: True, Color.NEVER: False}.get(color)
 
 
 # --- commands -------------------------------------------------------------------------------

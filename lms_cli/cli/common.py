@@ -58,6 +58,7 @@ class _Options:
     """Options given before the command (`lms --no-pager ask ...`), set anew by every invocation."""
 
     no_pager: bool = False
+    color: bool | None = None  # --color always (True), never (False), auto (None)
 
 
 OPTIONS = _Options()
@@ -151,9 +152,9 @@ class Env:
         pager = self.pager()
         if pager is None:
             with self._writing():
-                terminal.print_to(self.stdout, renderable)
+                terminal.print_to(self.stdout, renderable, OPTIONS.color)
             return
-        pieces = terminal.drawing(renderable)
+        pieces = terminal.drawing(renderable, color=OPTIONS.color)
         screen = shutil.get_terminal_size().lines
         head: list[str] = []
         lines = 0

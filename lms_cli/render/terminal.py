@@ -62,13 +62,15 @@ def clean(text: str) -> str:
 MIN_WIDTH = 40
 
 
-def print_to(stream: TextIO, renderable: RenderableType) -> None:
+def print_to(stream: TextIO, renderable: RenderableType, color: bool | None = None) -> None:
     """Print on a console made now, for this stream (NO_COLOR and the width are honoured).
 
     A width under ``MIN_WIDTH`` (COLUMNS=0, a broken terminal) is taken as ``MIN_WIDTH``.
     Written as it is drawn, a few dozen claims at a time: the first screen shows at once.
+    ``color``: True draws colour and styles even when the stream is no terminal (`| less -R`),
+    False never writes an escape code; None lets the stream (and NO_COLOR) decide.
     """
-    console = Console(file=stream, highlight=False)
+    console = Console(file=stream, highlight=False, force_terminal=color)
     console.width = max(console.width, MIN_WIDTH)
     if console.legacy_windows:  # drawn by Windows calls, not codes: Rich's own business
         console.print(renderable)
@@ -78,15 +80,16 @@ def print_to(stream: TextIO, renderable: RenderableType) -> None:
         stream.flush()
 
 
-def drawing(renderable: RenderableType, width: int | None = None) -> Iterator[str]:
-    """The renderable as a terminal would show it (colour codes kept, unless NO_COLOR), in
-    pieces drawn when asked for: a pager quit after one screen stops the drawing there.
+def drawing(renderable: RenderableType, width: int | None = None, color: bool | None = None) -> Iterator[str]:
+    """The renderable as a terminal would show it (colour codes kept, unless NO_COLOR; no
+    escape code at all when ``color`` is False), in pieces drawn when asked for: a pager quit after one screen stops
+    the drawing there.
 
     ``width``: the terminal's (what Rich detects) when None; never under ``MIN_WIDTH``.
     """
     import io
 
-    console = Console(file=io.StringIO(), force_terminal=True, highlight=False)
+    console = Console(file=io.StringIO(), force_terminal=color is not False, highlight=False)
     console.width = max(width or Console().width, MIN_WIDTH)
     return pieces(console, renderable)
 

@@ -114,3 +114,27 @@ def test_the_pager_gets_what_is_drawn_and_quitting_it_stops_the_drawing(tmp_path
     Env(out, io.StringIO(), {"LMS_PAGER": "sh -c 'head -c 1000 > /dev/null'"}).print_rich(Group(*many, last))
     assert not last.drawn  # the pager read a screenful and quit: the rest was never drawn
     assert out.getvalue() == ""
+
+
+def test_color_option_keeps_or_drops_colour(invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    args = ["ask", "spread-to-muscle", "--format", "rich"]
+    piped = invoke(*args)
+    assert piped.exit_code == 0 and "\x1b[" not in piped.stdout  # no terminal: plain text
+    always = invoke("--color", "always", *args)
+    assert always.exit_code == 0 and "\x1b[1;4m" in always.stdout  # for `| less -R`
+    never = invoke("--color", "never", *args, env={"FORCE_COLOR": "1"})
+    assert never.exit_code == 0 and "\x1b[" not in never.stdout
+    assert [line.rstrip() for line in never.stdout.splitlines()] == [
+        line.rstrip() for line in piped.stdout.splitlines()
+    ]
+    # through the pager too
+    pager, got = fake_pager(tmp_path)
+    monkeypatch.setenv("LINES", "10")
+    from lms_cli.cli.common import OPTIONS
+
+    monkeypatch.setattr(OPTIONS, "color", False)
+    Env(Terminal(), io.StringIO(), {"LMS_PAGER": pager}).print_rich(Text("x\n" * 40, style="bold"))
+    assert "\x1b[" not in got.read_text(encoding="utf-8")
+    monkeypatch.setattr(OPTIONS, "color", None)
+    Env(Terminal(), io.StringIO(), {"LMS_PAGER": pager}).print_rich(Text("x\n" * 40, style="bold"))
+    assert "\x1b[1m" in got.read_text(encoding="utf-8")
