@@ -6,10 +6,11 @@ become messages and exit codes in ``cli_common.boundary``. Heavy modules (Rich
 renderables, httpx) are imported inside the commands that need them.
 """
 
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -289,7 +290,27 @@ def main() -> Any:
     from lms_cli.cli.common import guard_standard_streams
 
     guard_standard_streams()
-    return app()
+    try:
+        app()
+    except SystemExit as exc:
+        if exc.code is not None and not isinstance(exc.code, int):
+            raise
+        _leave(exc.code or 0)
+    _leave(0)
+
+
+def _leave(code: int) -> NoReturn:
+    """Exit with ``code`` once the output is flushed, skipping the interpreter's teardown: it
+    frees every object one by one (30 ms after an answer of 2,000 claims) and there is
+    nothing left to do -- files are closed and subprocesses waited for by then. Any trouble
+    flushing takes the ordinary way out, which reports it as before."""
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    except (OSError, ValueError):
+        raise SystemExit(code) from None
+    os._exit(code)
 
 
 class Shell(StrEnum):
