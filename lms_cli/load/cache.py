@@ -46,7 +46,16 @@ from lms_cli.load.files import digest, read_bytes, stamp_of
 from lms_cli.load.items import Definition, FileItems, Stamp, Use
 from lms_cli.load.links import combine, definitions, for_topic, link_problems
 from lms_cli.load.parse import Parsed, gc_paused, parse_paths
-from lms_cli.load.rows import claim_of, encode, reference_of, topic_of, uses_of
+from lms_cli.load.rows import (
+    CLAIM_COLUMNS,
+    REFERENCE_COLUMNS,
+    chunked,
+    claim_of,
+    encode,
+    reference_of,
+    topic_of,
+    uses_of,
+)
 from lms_cli.model import (
     EvidenceBase,
     Location,
@@ -71,8 +80,6 @@ UNUSED_SNAPSHOT_S = 30 * 24 * 3600
 # Modules whose code decides what a file parses to; their stamps are part of the key, so an
 # edited validator (in a development install) never trusts rows the old one made.
 _LOADER_MODULES = ("model.py", "errors.py", "text.py", "words.py")  # with every module of lms_cli/load/
-# SQLite allows 999 parameters per statement in old builds.
-_CHUNK = 900
 
 
 @dataclass(slots=True)
@@ -128,13 +135,8 @@ CREATE INDEX reference_id ON reference (id, file, seq, line, design, authors, ti
     pages, doi, pmid, pmcid, n, findings, note, publication, meeting, abstract, nct, seen, checked, authors_partial);
 """
 _ITEM_TABLES = ("topic", "reference", "claim", "topic_claim", "uses", "cites", "size", "word", "worded")
-_CLAIM_COLUMNS = (
-    "c.file, c.seq, c.line, c.id, c.topics, c.section, c.statement, c.cites, c.population, c.reviewed, c.support"
-)
-_REF_COLUMNS = (
-    "id, design, authors, title, journal, year, volume, issue, pages, doi, pmid, pmcid, n, findings, note,"
-    " publication, meeting, abstract, nct, seen, checked, authors_partial"
-)
+_CLAIM_COLUMNS = "c.file, c.seq, c.line, " + ", ".join(f"c.{name}" for name in CLAIM_COLUMNS)
+_REF_COLUMNS = ", ".join(REFERENCE_COLUMNS)
 
 
 class _Entry(NamedTuple):
@@ -314,9 +316,7 @@ class _Snapshot:
                 cited = {ref for *_, claim in claims for ref in claim.cites}
                 wanted = sorted(cited)
                 ref_rows = []
-                for start in range(0, len(wanted), _CHUNK):
-                    chunk = wanted[start : start + _CHUNK]
-                    marks = ",".join("?" * len(chunk))
+                for chunk, marks in chunked(wanted):
                     ref_rows.extend(
                         conn.execute(
                             f"SELECT file, seq, line, {_REF_COLUMNS} FROM reference WHERE id IN ({marks})", chunk
@@ -684,9 +684,7 @@ def _create(
 def _patch(conn: sqlite3.Connection, plan: _Plan, absolute: Sequence[str], checked: bool, generation: str) -> None:
     keep = {entry.id for entry in plan.reuse.values()}
     gone = [fid for (fid,) in conn.execute("SELECT id FROM file") if fid not in keep]
-    for start in range(0, len(gone), _CHUNK):
-        chunk = gone[start : start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
+    for chunk, marks in chunked(gone):
         for table in _ITEM_TABLES:
             conn.execute(f"DELETE FROM {table} WHERE file IN ({marks})", chunk)
         conn.execute(f"DELETE FROM file WHERE id IN ({marks})", chunk)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from lms_cli.load.items import FileItems, Use
 from lms_cli.model import (
@@ -160,6 +160,46 @@ def encode(items: FileItems) -> FileRows:
 def _line(where: Location | None) -> int:
     assert where is not None
     return where.line
+
+
+#: The stored columns of a claim and of a reference after file, seq and line, in the order
+#: ``claim_of`` and ``reference_of`` read them.
+CLAIM_COLUMNS = ("id", "topics", "section", "statement", "cites", "population", "reviewed", "support")
+REFERENCE_COLUMNS = (
+    "id",
+    "design",
+    "authors",
+    "title",
+    "journal",
+    "year",
+    "volume",
+    "issue",
+    "pages",
+    "doi",
+    "pmid",
+    "pmcid",
+    "n",
+    "findings",
+    "note",
+    "publication",
+    "meeting",
+    "abstract",
+    "nct",
+    "seen",
+    "checked",
+    "authors_partial",
+)
+#: SQLite allows 999 parameters per statement in old builds.
+CHUNK = 900
+
+_T = TypeVar("_T")
+
+
+def chunked(values: Sequence[_T]) -> Iterator[tuple[Sequence[_T], str]]:
+    """``values`` in runs of at most ``CHUNK``, each with its "?,?,..." for an ``IN (...)``."""
+    for start in range(0, len(values), CHUNK):
+        chunk = values[start : start + CHUNK]
+        yield chunk, ",".join("?" * len(chunk))
 
 
 def topic_of(

@@ -16,7 +16,7 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from lms_cli.load.rows import claim_of, reference_of, topic_of
+from lms_cli.load.rows import CLAIM_COLUMNS, REFERENCE_COLUMNS, chunked, claim_of, reference_of, topic_of
 from lms_cli.model import Claim, EvidenceBase, Location, Reference
 from lms_cli.store import Cited, Key, Lexicon, Size, Totals
 from lms_cli.words import tokens
@@ -27,12 +27,8 @@ if TYPE_CHECKING:
 #: A word row: (word, file id, topic slug, occurrences, seqs of the claims holding it).
 WordRow = tuple[str, int, str, int, bytes]
 
-_CLAIM = "seq, line, id, topics, section, statement, cites, population, reviewed, support"
-_REF = (
-    "seq, line, id, design, authors, title, journal, year, volume, issue, pages, doi, pmid, pmcid, n, findings,"
-    " note, publication, meeting, abstract, nct, seen, checked, authors_partial"
-)
-_CHUNK = 900
+_CLAIM = "seq, line, " + ", ".join(CLAIM_COLUMNS)
+_REF = "seq, line, " + ", ".join(REFERENCE_COLUMNS)
 
 
 def word_rows(fid: int, claims: Iterable[tuple[int, str, str]]) -> list[WordRow]:
@@ -201,9 +197,7 @@ class SnapshotStore:
             by_file.setdefault(self._by_position[pos], []).append(seq)
         found: dict[Key, Claim] = {}
         for fid, seqs in by_file.items():
-            for start in range(0, len(seqs), _CHUNK):
-                chunk = seqs[start : start + _CHUNK]
-                marks = ",".join("?" * len(chunk))
+            for chunk, marks in chunked(seqs):
                 for row in self.query(f"SELECT {_CLAIM} FROM claim WHERE file = ? AND seq IN ({marks})", (fid, *chunk)):
                     found[self.order[fid], row[0]] = self._claim(fid, row)
         return [found[k] for k in keys]
@@ -218,9 +212,7 @@ class SnapshotStore:
     def _references_of(self, claims: Iterable[Claim]) -> tuple[Reference, ...]:
         wanted = sorted({r for c in claims for r in c.cites})
         found = []
-        for start in range(0, len(wanted), _CHUNK):
-            chunk = wanted[start : start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in chunked(wanted):
             for fid, *row in self.query(f"SELECT file, {_REF} FROM reference WHERE id IN ({marks})", chunk):
                 found.append((self.order[fid], row[0], self._reference(fid, row)))
         return tuple(r for *_, r in sorted(found, key=lambda item: item[:2]))
