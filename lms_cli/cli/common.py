@@ -462,15 +462,26 @@ def load_base(
     limit = max_bytes(env)
 
     def loaded(skip: frozenset[str]) -> EvidenceBase:
-        # Only a slug-shaped TOPIC can name a topic; without a cache a second load would parse
-        # everything again.
-        if topic is not None and cache is not None and load.SLUG_RE.match(topic):
-            part = load.load(roots, limit, cache=cache, topic=topic, skip=skip)
-            if part.topic(topic) is not None:
-                return part
-        return load.load(roots, limit, cache=cache, skip=skip)
+        part = _topic_part(roots, limit, cache, topic, skip) if topic is not None else None
+        return part if part is not None else load.load(roots, limit, cache=cache, skip=skip)
 
     return skipping(env, skip_invalid, loaded)
+
+
+def _topic_part(
+    roots: list[Path], limit: int, cache: Path | None, text: str, skip: frozenset[str]
+) -> EvidenceBase | None:
+    """The part of the base topic ``text`` needs when ``text`` is a topic's slug, else None.
+
+    Only a slug-shaped text can name a topic, and only with a cache is the part read alone
+    (without one, a second load would parse everything again).
+    """
+    from lms_cli import load
+
+    if cache is None or not load.SLUG_RE.match(text):
+        return None
+    part = load.load(roots, limit, cache=cache, topic=text, skip=skip)
+    return part if part.topic(text) is not None else None
 
 
 def skipping(env: Env, skip_invalid: bool | None, run: Callable[[frozenset[str]], T]) -> T:
@@ -539,11 +550,8 @@ def topic_base(
         return store.part(topic=slug), slug
 
     def run(skip: frozenset[str]) -> tuple[EvidenceBase, str]:
-        if cache is not None and load.SLUG_RE.match(text):  # a slug: only its part is read
-            part = load.load(roots, limit, cache=cache, topic=text, skip=skip)
-            if part.topic(text) is not None:
-                return part, text
-        return load.with_store(roots, answer, limit, cache=cache, skip=skip)
+        part = _topic_part(roots, limit, cache, text, skip)
+        return (part, text) if part is not None else load.with_store(roots, answer, limit, cache=cache, skip=skip)
 
     return skipping(env, skip_invalid, run)
 
