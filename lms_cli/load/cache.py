@@ -484,8 +484,11 @@ class EvidenceCache:
                 snap.close()
                 return None
             self.stats.reused, self.stats.warm = len(plan.reuse), True
+            # The words are added to the snapshot as it is on disk: this one, or the one that
+            # records the new stamps (same rows, a generation of its own).
+            current = snap.generation
             if plan.restamp:
-                self._write(target, key, snap, plan, absolute, checked=True)
+                current = self._write(target, key, snap, plan, absolute, checked=True) or current
             else:
                 _mark_used(target)
             from lms_cli.load.snapshot import SnapshotDamaged, SnapshotStore
@@ -494,7 +497,7 @@ class EvidenceCache:
             opened = snap
 
             def save_words(rows: list[WordRow], fids: list[int]) -> None:
-                self._add_words(target, opened, rows, fids)
+                self._add_words(target, current, rows, fids)
 
             def part(topic: str) -> EvidenceBase:
                 try:
@@ -516,8 +519,9 @@ class EvidenceCache:
         with suppress(OSError):
             os.unlink(self.path_for(self.key(roots, max_bytes)))
 
-    def _add_words(self, target: Path, snap: _Snapshot, rows: list[WordRow], fids: list[int]) -> None:
-        """A new snapshot: this one with the words of files ``fids`` added. Never raises."""
+    def _add_words(self, target: Path, generation: str, rows: list[WordRow], fids: list[int]) -> None:
+        """A new snapshot: the one at ``target`` (when it is still ``generation``) with the words
+        of files ``fids`` added. Never raises."""
         import shutil
         import sqlite3
 
@@ -525,14 +529,14 @@ class EvidenceCache:
 
         try:
             with replacing(target, keep_mode=False, owned=True) as temp:
-                shutil.copyfile(snap.path, temp)
+                shutil.copyfile(target, temp)
                 conn = sqlite3.connect(temp, isolation_level=None)
                 try:
                     conn.execute("PRAGMA journal_mode = OFF")
                     conn.execute("PRAGMA synchronous = OFF")
                     conn.execute("BEGIN")
                     (copied,) = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
-                    if copied != snap.generation:
+                    if copied != generation:
                         raise _Unusable("the cache changed while this load ran; left to the other writer")
                     conn.executemany("INSERT OR IGNORE INTO word VALUES (?, ?, ?, ?, ?)", sorted(rows))
                     conn.executemany("INSERT OR IGNORE INTO worded VALUES (?)", [(f,) for f in fids])

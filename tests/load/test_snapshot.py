@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import sqlite3
 from pathlib import Path
@@ -205,3 +206,21 @@ def test_a_damaged_snapshot_is_removed_and_the_answer_loaded(tmp_path: Path) -> 
     seen.clear()
     load.with_store([directory], answer, cache=cache)
     assert seen == [SnapshotStore]
+
+
+def test_words_are_stored_after_the_stamps_are_renewed(tmp_path: Path) -> None:
+    directory = synthetic(tmp_path, 300)
+    cache = at_rest(tmp_path / "cache")
+    warm([directory], cache).close()
+    for path in directory.glob("*.yaml"):  # touched, not changed: the stamps are renewed
+        os.utime(path, (path.stat().st_atime, path.stat().st_mtime - 60))
+    store = warm([directory], cache)
+    try:
+        assert cache.stats.written  # the new stamps, in a snapshot of its own
+        store.lexicon()
+        assert cache.stats.write_error is None
+    finally:
+        store.close()
+    (snapshot,) = (tmp_path / "cache").glob("base-*.sqlite")
+    (indexed,) = sqlite3.connect(snapshot).execute("SELECT COUNT(*) FROM worded").fetchone()
+    assert indexed == len(list(directory.glob("*.yaml")))
