@@ -18,7 +18,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner, Result
 
-from lms_cli.cli.app import app
+from lms_cli.cli.app import app_for
 
 DATA = Path(__file__).parent / "data"
 BASE = DATA / "base"
@@ -44,10 +44,11 @@ def server() -> Iterator[HTTPServer]:
 
 @pytest.fixture
 def invoke() -> Invoke:
-    """Run the CLI in-process; stdout and stderr are captured separately."""
+    """Run the CLI in-process as the console script does (``app_for``: only the command run is
+    built); stdout and stderr are captured separately."""
 
     def run(*args: str, env: dict[str, str] | None = None) -> Result:
-        return CliRunner().invoke(app, list(args), env=env)
+        return CliRunner().invoke(app_for(args), list(args), env=env)
 
     return run
 
