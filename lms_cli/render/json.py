@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from lms_cli.browse import Detail, ReferenceRow, TopicRow
 from lms_cli.cite import CitationStyle
-from lms_cli.model import Claim, Glance, Hidden, Reference, Summary, SummarySection, Topic
+from lms_cli.model import CitedClaim, Claim, Glance, Hidden, Reference, Summary, SummarySection, Topic
 from lms_cli.render import disclaimer
 from lms_cli.text import json_safe
 
@@ -70,6 +70,44 @@ def glance_dict(glance: Glance) -> dict[str, Any]:
     }
 
 
+class Table:
+    """A list of objects with the same keys, held by column (claims of an answer).
+
+    ``dumps`` writes it as the list of objects it stands for, one encoder call a column
+    instead of building and encoding a dict per row; anything else sees ``records()``.
+    """
+
+    __slots__ = ("columns", "keys")
+
+    def __init__(self, keys: tuple[str, ...], columns: tuple[list[Any], ...]) -> None:
+        self.keys, self.columns = keys, columns
+
+    def __len__(self) -> int:
+        return len(self.columns[0]) if self.columns else 0
+
+    def records(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.keys, row, strict=True)) for row in zip(*self.columns, strict=True)]
+
+
+#: A claim as an answer shows it (citations: its reference numbers).
+CLAIM_KEYS = ("id", "statement", "rank", "population", "support", "citations")
+
+
+def claims_table(claims: Sequence[CitedClaim]) -> Table:
+    """The claims of one section, as the answer's JSON shows them."""
+    return Table(
+        CLAIM_KEYS,
+        (
+            [c.claim.id for c in claims],
+            [c.claim.statement for c in claims],
+            [c.rank._value_ for c in claims],  # the enum's value, without its descriptor's cost
+            [c.claim.population._value_ for c in claims],
+            [c.claim.support._value_ for c in claims],
+            [list(c.numbers) for c in claims],
+        ),
+    )
+
+
 def sections_list(parts: tuple[SummarySection, ...]) -> list[dict[str, Any]]:
     """Summary sections with their claims (citations as reference numbers); shared with reports."""
     return [
@@ -77,17 +115,7 @@ def sections_list(parts: tuple[SummarySection, ...]) -> list[dict[str, Any]]:
             "name": part.section.value,
             "heading": part.heading,
             **({"topic": part.topic.slug} if part.topic else {}),
-            "claims": [
-                {
-                    "id": c.claim.id,
-                    "statement": c.claim.statement,
-                    "rank": c.rank.value,
-                    "population": c.claim.population.value,
-                    "support": c.claim.support.value,
-                    "citations": list(c.numbers),
-                }
-                for c in part.claims
-            ],
+            "claims": claims_table(part.claims),
         }
         for part in parts
     ]
@@ -136,13 +164,13 @@ def dumps(data: Any) -> str:
         _write(data, 0, out)
         text = "".join(out)
     except (TypeError, ValueError, RecursionError, _Collision):  # json.dumps: its own text or error
-        text = json.dumps(data, ensure_ascii=False, indent=2)
+        text = json.dumps(data, ensure_ascii=False, indent=2, default=_records)
     # json_safe escapes only characters outside ASCII: an ASCII text need not be searched.
     return (text if text.isascii() else json_safe(text)) + "\n"
 
 
 INDENT = "  "
-_CONTAINERS = (dict, list, tuple)
+_CONTAINERS = (dict, list, tuple, Table)
 _CONTAINER_TYPES = frozenset(_CONTAINERS)
 _LISTS = frozenset((list, tuple))
 _VALUES = frozenset((str, int, float, bool, type(None)))
@@ -166,6 +194,12 @@ _SEP, _CUT = "\x00", "\x01"
 def _default(o: Any) -> Any:
     if o is _SLOT:
         return _MARK
+    return _records(o)
+
+
+def _records(o: Any) -> Any:
+    if isinstance(o, Table):
+        return o.records()
     raise TypeError(f"Object of type {o.__class__.__name__} is not JSON serializable")
 
 
@@ -216,6 +250,9 @@ def _write(o: Any, level: int, out: list[str]) -> None:
         nested = [v for v in o if _nested(v)]
         if nested:
             o = [_SLOT if _nested(v) else v for v in o]
+    elif isinstance(o, Table):
+        _write_table(o, level, out)
+        return
     else:  # a value
         out.append(_encoder(level).encode(o))
         return
@@ -228,6 +265,77 @@ def _write(o: Any, level: int, out: list[str]) -> None:
 
 
 def _write_records(records: list[Any] | tuple[Any, ...], level: int, out: list[str]) -> None:
+    """A list of objects, none empty: those with the same keys written as a table
+    (``_table_rows``), else all in one encoder call (``_encode_records``)."""
+    rows = _grouped_rows(records, level)
+    if rows is None:
+        _encode_records(records, level, out)
+        return
+    outer = _newline(level + 1)
+    out.append("[" + outer + ("," + outer).join(rows) + _newline(level) + "]")
+
+
+def _grouped_rows(records: list[Any] | tuple[Any, ...], level: int) -> list[str] | None:
+    """Each object's text, objects grouped by their keys and each group written by column;
+    None when a key is not a string, or a group's column holds lists or objects of objects."""
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for i, keys in enumerate(map(tuple, records)):
+        groups.setdefault(keys, []).append(i)
+    rows = [""] * len(records)
+    for keys, where in groups.items():
+        if not all(type(k) is str for k in keys):
+            return None
+        written = _table_rows(keys, list(zip(*(records[i].values() for i in where), strict=True)), level)
+        if written is None:
+            return None
+        for i, row in zip(where, written, strict=True):
+            rows[i] = row
+    return rows
+
+
+def _table_rows(keys: Sequence[str], columns: Sequence[Sequence[Any]], level: int) -> list[str] | None:
+    """The objects whose keys are ``keys`` and values ``columns`` (one sequence a key, a value
+    a row), as the texts of objects at ``level`` + 1: each column in one encoder call (values)
+    or one ``_value_lists`` (lists of values), each row a format of them. None when a column
+    holds anything else."""
+    written: list[list[str]] = []
+    for column in columns:
+        kinds = set(map(type, column))
+        if kinds <= _VALUES:
+            written.append(_RAW.encode(column)[1:-1].split(_SEP))
+        elif kinds <= _LISTS and (lists := _column_lists(column, level + 2)) is not None:
+            written.append(lists)
+        else:
+            return None
+    outer, inner = _newline(level + 1), _newline(level + 2)
+    row = "{" + inner + ("," + inner).join(_encode_str(k).replace("%", "%%") + ": %s" for k in keys) + outer + "}"
+    return [row % values for values in zip(*written, strict=True)]
+
+
+def _column_lists(column: Sequence[Any], level: int) -> list[str] | None:
+    """Each list of a column written at ``level`` ("[]" when empty); None when some item is not
+    a value."""
+    full = [v for v in column if v]
+    written = _value_lists(full, level) if full else []
+    if written is None:
+        return None
+    if len(full) == len(column):
+        return written
+    rest = iter(written)
+    return [next(rest) if v else "[]" for v in column]
+
+
+def _write_table(table: Table, level: int, out: list[str]) -> None:
+    """A Table as the list of objects it stands for."""
+    rows = _table_rows(table.keys, table.columns, level) if table else None
+    if rows is None:
+        _write(table.records(), level, out)
+        return
+    outer = _newline(level + 1)
+    out.append("[" + outer + ("," + outer).join(rows) + _newline(level) + "]")
+
+
+def _encode_records(records: list[Any] | tuple[Any, ...], level: int, out: list[str]) -> None:
     """A list of objects, none empty, in one encoder call: '[{"a": 1<SEP>"b": 2}<SEP>{...}]'.
 
     Every item of an object starts with its key's quote, and every non-empty list or

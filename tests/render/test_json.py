@@ -90,11 +90,16 @@ class Ordered(OrderedDict[Any, Any]):
 
 
 #: Text a JSON writer must get right: quotes, escapes, controls (the writer's own separators
-#: are control characters), its slot mark, brackets and separators as they appear in its text.
+#: are control characters), its slot mark, brackets and separators as they appear in its text,
+#: and format marks (a table's rows are formats).
 HOSTILE = st.one_of(
     st.text(),
-    st.text(st.sampled_from(['"', "\\", "\x00", "\x01", "\n", "\u2028", "}", "{", "[", "]", ",", ":", " ", "\ud800"])),
-    st.sampled_from(["\x00lms-slot\x00", '"\\u0000lms-slot\\u0000"', "}\x00{", "]\x00[", "\u202e", "\x85", "é中"]),
+    st.text(
+        st.sampled_from(['"', "\\", "\x00", "\x01", "\n", "\u2028", "}", "{", "[", "]", ",", ":", " ", "%", "\ud800"])
+    ),
+    st.sampled_from(
+        ["\x00lms-slot\x00", '"\\u0000lms-slot\\u0000"', "}\x00{", "]\x00[", "\u202e", "\x85", "é中", "%s", "%(x)s"]
+    ),
 )
 VALUES = st.one_of(
     st.none(),
@@ -108,10 +113,26 @@ VALUES = st.one_of(
 KEYS = st.one_of(HOSTILE, st.integers(), st.floats(), st.booleans(), st.none())
 
 
+@st.composite
+def tables(draw: st.DrawFn, children: st.SearchStrategy[Any]) -> render_json.Table:
+    """A Table: string keys, columns of values, of lists of values (some empty) or of anything."""
+    keys = draw(st.lists(HOSTILE, min_size=1, max_size=4, unique=True))
+    rows = draw(st.integers(0, 4))
+    cell = st.one_of(VALUES, st.lists(VALUES, max_size=3), children)
+    return render_json.Table(tuple(keys), tuple(draw(st.lists(cell, min_size=rows, max_size=rows)) for _ in keys))
+
+
 def containers(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     records = st.lists(st.dictionaries(KEYS, children, min_size=1, max_size=5), min_size=1, max_size=5)
     value_lists = st.lists(st.lists(VALUES, min_size=1, max_size=4), min_size=1, max_size=4)
+    same_keys = st.lists(HOSTILE, min_size=1, max_size=3, unique=True).flatmap(
+        lambda keys: st.lists(st.tuples(*(st.one_of(VALUES, value_lists) for _ in keys)), min_size=1, max_size=5).map(
+            lambda rows: [dict(zip(keys, row, strict=True)) for row in rows]
+        )
+    )
     return st.one_of(
+        tables(children),
+        same_keys,  # written by column
         st.lists(children, max_size=5),
         st.lists(children, max_size=4).map(tuple),
         st.dictionaries(KEYS, children, max_size=5),
@@ -125,8 +146,19 @@ def containers(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 JSON = st.recursive(VALUES, containers, max_leaves=40)
 
 
+def plain(data: Any) -> Any:
+    """``data`` with each Table as the list of objects it stands for."""
+    if isinstance(data, render_json.Table):
+        return plain(data.records())
+    if isinstance(data, dict):
+        return type(data)((k, plain(v)) for k, v in data.items())
+    if isinstance(data, list | tuple):
+        return type(data)(plain(v) for v in data)
+    return data
+
+
 def stdlib(data: Any) -> str:
-    return json_safe(json.dumps(data, ensure_ascii=False, indent=2)) + "\n"
+    return json_safe(json.dumps(plain(data), ensure_ascii=False, indent=2)) + "\n"
 
 
 @settings(max_examples=1500, deadline=None)
@@ -152,6 +184,36 @@ def test_dumps_refuses_what_json_refuses() -> None:
         with pytest.raises(error) as theirs:
             json.dumps(bad, ensure_ascii=False, indent=2)
         assert str(ours.value) == str(theirs.value)
+
+
+def test_a_table_is_written_as_its_records() -> None:
+    table = render_json.Table(
+        ("id", "100%", 'q"k'),
+        (["a%s", "b\x00", "%(x)s"], [[1, 2], [], [3]], [None, 1.5, float("nan")]),
+    )
+    assert len(table) == 3
+    assert table.records()[1] == {"id": "b\x00", "100%": [], 'q"k': 1.5}
+    for data in (table, {"t": table}, [table, table], {"e": render_json.Table(("a",), ([],))}):
+        assert render_json.dumps(data) == stdlib(data)
+
+
+def test_an_answer_writes_its_claims_by_column(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The answer's claims go through the column writer, not a dict per claim."""
+    written: list[int] = []
+    rows = render_json._table_rows
+
+    def counted(keys: Any, columns: Any, level: int) -> Any:
+        out = rows(keys, columns, level)
+        if tuple(keys) == render_json.CLAIM_KEYS and out is not None:
+            written.append(len(out))
+        return out
+
+    monkeypatch.setattr(render_json, "_table_rows", counted)
+    base = load.load([load.bundled_dir()])
+    summary = compose(Query("spread-to-muscle"), select(base, "spread-to-muscle", Filters()))
+    text = render_json.render(summary)
+    assert written == [len(part.claims) for part in summary.sections]
+    assert text == stdlib(render_json.summary_dict(summary))
 
 
 def test_a_big_answer_is_the_same_text() -> None:
