@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from lms_cli.model import (
+    RANK_ORDER,
     CitedClaim,
     Claim,
     Glance,
@@ -43,13 +44,15 @@ class Numbering:
         self._refs: list[Reference] = []
 
     def cite(self, refs: tuple[Reference, ...]) -> tuple[int, ...]:
-        out = []
+        numbers = self._numbers
+        out = set()
         for ref in refs:
-            if ref.id not in self._numbers:
+            number = numbers.get(ref.id)
+            if number is None:
                 self._refs.append(ref)
-                self._numbers[ref.id] = len(self._refs)
-            out.append(self._numbers[ref.id])
-        return tuple(sorted(set(out)))
+                number = numbers[ref.id] = len(self._refs)
+            out.add(number)
+        return tuple(sorted(out))
 
     def references(self) -> tuple[NumberedReference, ...]:
         return tuple(NumberedReference(i + 1, r) for i, r in enumerate(self._refs))
@@ -76,10 +79,10 @@ def claim_rank(claim: Claim, refs: tuple[Reference, ...]) -> Rank:
     """
     if len(refs) == 1:  # most claims: no choice to make
         return refs[0].rank
-    strengths = [r.rank for r in refs]
+    ranks = [r.rank for r in refs]
     if claim.support is Support.EACH:
-        return min(strengths, key=lambda r: r.strength)
-    return max(strengths, key=lambda r: r.strength)
+        return min(ranks, key=RANK_ORDER.__getitem__)
+    return max(ranks, key=RANK_ORDER.__getitem__)
 
 
 def compose(query: Query, selection: Selection) -> Summary:

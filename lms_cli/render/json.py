@@ -9,13 +9,13 @@ from itertools import chain
 from json.encoder import encode_basestring as _encode_str  # the C one, when built
 from typing import TYPE_CHECKING, Any
 
-from lms_cli.browse import Detail, ReferenceRow, TopicRow
 from lms_cli.cite import CitationStyle
 from lms_cli.model import CitedClaim, Claim, Glance, Hidden, Reference, Summary, SummarySection, Topic
 from lms_cli.render import disclaimer
 from lms_cli.text import json_safe
 
 if TYPE_CHECKING:
+    from lms_cli.browse import Detail, ReferenceRow, TopicRow
     from lms_cli.refs.updates import Updates
     from lms_cli.refs.verify import Result
 
