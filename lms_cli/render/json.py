@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import functools
 import json
+import operator
 from collections.abc import Sequence
 from itertools import chain
 from json.encoder import encode_basestring as _encode_str  # the C one, when built
 from typing import TYPE_CHECKING, Any
 
 from lms_cli.cite import CitationStyle
-from lms_cli.model import CitedClaim, Claim, Glance, Hidden, Reference, Summary, SummarySection, Topic
+from lms_cli.model import (
+    CitedClaim,
+    Claim,
+    Glance,
+    Hidden,
+    Publication,
+    Reference,
+    Summary,
+    SummarySection,
+    Topic,
+)
 from lms_cli.render import disclaimer
 from lms_cli.text import json_safe
 
@@ -22,32 +33,37 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 1
 
 
+#: A reference's metadata fields, written when present (not None, not empty), in this order.
+_METADATA = (
+    "authors",
+    "title",
+    "journal",
+    "year",
+    "volume",
+    "issue",
+    "pages",
+    "doi",
+    "pmid",
+    "pmcid",
+    "n",
+    "findings",
+    "note",
+)
+_metadata_of = operator.itemgetter(*(Reference._fields.index(name) for name in _METADATA))
+
+
 def reference_dict(ref: Reference) -> dict[str, Any]:
     """Every metadata field present on a reference (rank under its own name)."""
-    out: dict[str, Any] = {"id": ref.id, "rank": ref.rank.value}
-    for name in (
-        "authors",
-        "title",
-        "journal",
-        "year",
-        "volume",
-        "issue",
-        "pages",
-        "doi",
-        "pmid",
-        "pmcid",
-        "n",
-        "findings",
-        "note",
-    ):
-        value = getattr(ref, name)
+    out: dict[str, Any] = {"id": ref.id, "rank": ref.rank._value_}
+    for name, value in zip(_METADATA, _metadata_of(ref), strict=True):
         if value is not None and value != ():
-            out[name] = list(value) if isinstance(value, tuple) else value
-    if ref.publication.value != "journal-article":
-        out["publication"] = ref.publication.value
-    for name in ("meeting", "abstract"):
-        if (value := getattr(ref, name)) is not None:
-            out[name] = value
+            out[name] = value  # tuples (authors, findings) too: JSON writes them as lists
+    if ref.publication is not Publication.JOURNAL_ARTICLE:
+        out["publication"] = ref.publication._value_
+    if ref.meeting is not None:
+        out["meeting"] = ref.meeting
+    if ref.abstract is not None:
+        out["abstract"] = ref.abstract
     if ref.nct:
         out["nct"] = list(ref.nct)
     if ref.seen:
