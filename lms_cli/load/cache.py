@@ -37,6 +37,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -175,6 +176,10 @@ def _uri(path: Path) -> str:
 
     # immutable: snapshots are replaced, never changed, so no locks or journals are needed
     return f"file:{quote(str(path.absolute()))}?mode=ro&immutable=1"
+
+
+#: (file position, place in the file, item): sorted by the first two.
+_IN_LOAD_ORDER = itemgetter(0, 1)
 
 
 class _Snapshot:
@@ -332,7 +337,7 @@ class _Snapshot:
                     (i, seq, r) for seq, r in enumerate(items.references) if cited is None or r.id in cited
                 )
         for items_list in (topics, claims, references):
-            items_list.sort(key=lambda item: (item[0], item[1]))
+            items_list.sort(key=_IN_LOAD_ORDER)
         return EvidenceBase(
             tuple(t for *_, t in topics), tuple(r for *_, r in references), tuple(c for *_, c in claims)
         )
