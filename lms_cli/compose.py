@@ -78,8 +78,8 @@ def claim_rank(claim: Claim, refs: tuple[Reference, ...]) -> Rank:
     an ``each`` claim as its strongest (any one of them states it).
     """
     if len(refs) == 1:  # most claims: no choice to make
-        return refs[0].rank
-    ranks = [r.rank for r in refs]
+        return refs[0].design
+    ranks = [r.design for r in refs]  # a field, where .rank is a property: the same value
     if claim.support is Support.EACH:
         return min(ranks, key=RANK_ORDER.__getitem__)
     return max(ranks, key=RANK_ORDER.__getitem__)
