@@ -63,6 +63,9 @@ class _Options:
 
 OPTIONS = _Options()
 
+#: Text is written in slices of this many characters (``Env.write``).
+WRITE_CHUNK = 1 << 16
+
 
 @dataclass
 class Env:
@@ -135,8 +138,10 @@ class Env:
         return chosen
 
     def write(self, text: str) -> None:
+        """Write ``text`` a slice at a time: neither it nor its encoding is copied whole."""
         with self._writing():
-            self.stdout.write(self._encodable(text))
+            for start in range(0, len(text), WRITE_CHUNK):
+                self.stdout.write(self._encodable(text[start : start + WRITE_CHUNK]))
             self.stdout.flush()
 
     def print_rich(self, renderable: Any) -> None:
@@ -205,9 +210,13 @@ class Env:
         return True
 
     def emit(self, output: Any) -> None:
-        """Write what a renderer returned: text as it is, a Rich renderable through Rich."""
+        """Write what a renderer returned: text as it is, pieces of text as they come, a Rich
+        renderable through Rich."""
         if isinstance(output, str):
             self.write(output)
+        elif isinstance(output, Iterator):
+            for piece in output:
+                self.write(piece)
         else:
             self.print_rich(output)
 
@@ -387,7 +396,7 @@ def emit_summary(env: Env, out: Format, summary: Summary, citations: CitationSty
     from lms_cli.cite import CitationStyle
     from lms_cli.render import page, pick
 
-    env.emit(page(summary) if out is Format.HTML else pick(out).render(summary, citations or CitationStyle.NUMBERS))
+    env.emit(page(summary) if out is Format.HTML else pick(out).streamed(summary, citations or CitationStyle.NUMBERS))
 
 
 def choose_topic(env: Env, base: EvidenceBase | Store, text: str, best: bool = False) -> str:

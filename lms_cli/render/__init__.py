@@ -1,7 +1,9 @@
 """Renderers: one module per output format, each fed the same data, and the one dispatch.
 
 Every format module (``json``, ``markdown``, ``terminal``) offers the functions of
-``Renderer`` and returns text or a Rich renderable; none prints, filters or exits.
+``Renderer`` and returns text or a Rich renderable; none prints, filters or exits. An
+answer is written from ``streamed``: Markdown gives it a section at a time, so a large one is
+never held whole.
 ``pick`` maps a ``Format`` to its module; a new format is a new module and one line there.
 Reports (``report``) have their own two formats.
 """
@@ -39,6 +41,9 @@ class Renderer(Protocol):
     """What every format module offers: text, or a Rich renderable for ``rich``."""
 
     def render(self, summary: Summary, citations: CitationStyle = ...) -> Any: ...
+    def streamed(self, summary: Summary, citations: CitationStyle = ...) -> Any:
+        """``render``'s output to write: its text as an iterator of pieces, or the renderable."""
+
     def topics(self, rows: list[TopicRow]) -> Any: ...
     def detail(self, d: Detail) -> Any: ...
     def verify(self, results: Sequence[Result]) -> Any: ...

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import operator
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from itertools import chain
 from json.encoder import encode_basestring as _encode_str  # the C one, when built
 from typing import TYPE_CHECKING, Any
@@ -410,6 +410,11 @@ def _value_lists(lists: list[Any], level: int) -> list[str] | None:
 def render(summary: Summary, citations: CitationStyle = CitationStyle.NUMBERS) -> str:
     """A composed summary as JSON text (citation styles are a Markdown matter)."""
     return dumps(summary_dict(summary))
+
+
+def streamed(summary: Summary, citations: CitationStyle = CitationStyle.NUMBERS) -> Iterator[str]:
+    """``render``'s text, in one piece: a JSON answer is written whole."""
+    yield render(summary, citations)
 
 
 def claim_dict(claim: Claim) -> dict[str, Any]:

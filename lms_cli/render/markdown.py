@@ -7,7 +7,7 @@ The only links are lms's own: a reference's DOI, PMID and PMCID, to the addresse
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from lms_cli.cite import CitationStyle, vancouver
@@ -188,11 +188,17 @@ def metadata(fields: list[tuple[str, str | tuple[str, ...] | None]]) -> list[str
 
 def render(summary: Summary, citations: CitationStyle = CitationStyle.NUMBERS) -> str:
     """The whole summary as a Markdown document ending in a newline."""
+    return "".join(streamed(summary, citations))
+
+
+def streamed(summary: Summary, citations: CitationStyle = CitationStyle.NUMBERS) -> Iterator[str]:
+    """``render``'s text a section at a time, to be written as it comes: an answer of 27,000
+    claims is never held whole, nor its lines."""
     mark = marker(summary.references, citations)
-    lines = [f"# {escape(summary.topic.question)}", ""]
+    yield f"# {escape(summary.topic.question)}\n\n"
     for part in summary.sections:
-        lines.extend(section_lines(part, mark=mark))
-    lines += ["## Evidence at a glance", ""]
+        yield "\n".join(section_lines(part, mark=mark)) + "\n"
+    lines = ["## Evidence at a glance", ""]
     lines.extend(f"- {line}" for line in glance_lines(summary.glance))
     if (filters := filters_line(summary)) is not None:
         lines.append(f"- {filters}")
@@ -201,7 +207,7 @@ def render(summary: Summary, citations: CitationStyle = CitationStyle.NUMBERS) -
     reviewed = summary.reviewed_through.isoformat() if summary.reviewed_through else None
     lines += ["---", "", f"*{disclaimer(reviewed)}*", ""]
     lines += metadata([("title", summary.topic.question), ("date", reviewed)])
-    return "\n".join(lines)
+    yield "\n".join(lines)
 
 
 def topics(rows: list[TopicRow]) -> str:

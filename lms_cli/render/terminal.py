@@ -715,6 +715,10 @@ def trials(result: Trials) -> RenderableType:
     return Group(*parts)
 
 
+#: What Env.emit draws (Rich lays the renderable out as it is drawn).
+streamed = render
+
+
 def with_trials(summary: Summary, result: Trials, citations: CitationStyle = CitationStyle.NUMBERS) -> RenderableType:
     """`ask --trials` on a terminal: the answer, then "Open trials" before the closing line."""
     from lms_cli.refs.trials import ASK_SHOWN, fetched_text
