@@ -140,7 +140,7 @@ class SnapshotStore:
         *,
         close: Callable[[], None],
     ) -> None:
-        self.close = close
+        self._close = close
         self.conn = conn
         self.place = place  # file id -> (position in this load, shown path)
         self.order = {fid: pos for fid, (pos, _) in place.items()}
@@ -158,6 +158,12 @@ class SnapshotStore:
                 )
             )
         )
+
+    def close(self) -> None:
+        """Close the snapshot, and let go of the word rows read: the lexicon and the store
+        refer to each other, and the console script runs without the cyclic collector."""
+        self._lexicon = None
+        self._close()
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> Iterator[Any]:
         """The rows of one query, counted in ``reads``."""
