@@ -206,6 +206,7 @@ class _Snapshot:
         snap = cls(conn, path)
         try:
             with _corrupt_is_unusable():
+                conn.execute("PRAGMA cache_size = -256")
                 (app_id,) = conn.execute("PRAGMA application_id").fetchone()
                 (version,) = conn.execute("PRAGMA user_version").fetchone()
                 if (app_id, version) != (APPLICATION_ID, FORMAT):
