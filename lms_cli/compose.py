@@ -42,6 +42,7 @@ class Numbering:
     def __init__(self) -> None:
         self._numbers: dict[str, int] = {}
         self._refs: list[Reference] = []
+        self._single: dict[int, tuple[int]] = {}
 
     def cite(self, refs: tuple[Reference, ...]) -> tuple[int, ...]:
         numbers = self._numbers
@@ -52,6 +53,9 @@ class Numbering:
                 self._refs.append(ref)
                 number = numbers[ref.id] = len(self._refs)
             out.add(number)
+        if len(out) == 1:  # most claims: one tuple a reference, not one a claim
+            (number,) = out
+            return self._single.setdefault(number, (number,))
         return tuple(sorted(out))
 
     def references(self) -> tuple[NumberedReference, ...]:

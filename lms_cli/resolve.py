@@ -243,17 +243,18 @@ class TopicIndex:
         if not wanted:
             return []
         need = math.ceil(len(wanted) / 2)
-        hits: dict[Key, list[str]] = {}
+        # per claim, the sum of its words' weights (added in the query's order) and how many it
+        # holds: two numbers a hit, however many there are
+        score: dict[Key, float] = {}
+        held: dict[Key, int] = {}
         for w in wanted:
+            weight = idf if (idf := self.idf(w)) is not None else 1.0
             for key in self.lexicon.holders(w):
-                hits.setdefault(key, []).append(w)
-        scored = [
-            (sum(idf if (idf := self.idf(w)) is not None else 1.0 for w in found), key)
-            for key, found in sorted(hits.items())
-            if len(found) >= need
-        ]
-        scored.sort(key=lambda pair: -pair[0])  # stable: ties stay in load order
-        return [key for _, key in scored]
+                score[key] = score.get(key, 0.0) + weight
+                held[key] = held.get(key, 0) + 1
+        found = sorted(key for key, n in held.items() if n >= need)  # load order
+        found.sort(key=score.__getitem__, reverse=True)  # stable: ties stay in load order
+        return found
 
 
 def resolve(base: EvidenceBase | TopicIndex, query: str) -> Resolution:

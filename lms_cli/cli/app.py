@@ -46,7 +46,7 @@ from lms_cli.cli.common import (
 from lms_cli.cli.report import CitationsOpt, cite, report, resolve_format
 from lms_cli.cli.trials import trials as trials_command
 from lms_cli.errors import UsageError
-from lms_cli.model import RANK_HELP, EvidenceBase, Query, Rank
+from lms_cli.model import RANK_HELP, EvidenceBase, Query, Rank, Summary
 from lms_cli.render import Format, pick
 
 RANK_TEXT = "\n".join(f"  {r.value:<15} {RANK_HELP[r]}" for r in Rank)
@@ -199,11 +199,15 @@ def search(
                 raise UsageError(f"not covered: no claim matches {text!r}", "try fewer or other words, or `lms topics`")
             return store.part(keys=keys)
 
-        base = read_store(env, evidence, no_bundled, no_cache, matching, skip_invalid=skip_invalid)
-        kept, removed, hidden = filter_claims(list(base.claims), base.reference_map(), filters)
-        if removed is not None:
-            raise emptied(repr(text), removed)
-        summary = compose_search(Query("", filters, search=text), base.topics, kept, hidden)
+        def composed(base: EvidenceBase) -> Summary:
+            """The matches the filters keep, composed; what is not in the summary goes with
+            this call, before the (possibly large) answer is written."""
+            kept, removed, hidden = filter_claims(list(base.claims), base.reference_map(), filters)
+            if removed is not None:
+                raise emptied(repr(text), removed)
+            return compose_search(Query("", filters, search=text), base.topics, kept, hidden)
+
+        summary = composed(read_store(env, evidence, no_bundled, no_cache, matching, skip_invalid=skip_invalid))
         emit_summary(env, env.resolve(fmt), summary)
 
 
