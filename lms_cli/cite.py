@@ -7,14 +7,13 @@ document written with ``--citations pandoc`` resolves against any of the exports
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 from typing import Any
 
 from lms_cli.load.fields import DOI_RE
 from lms_cli.model import Reference
-from lms_cli.text import clean, json_safe
+from lms_cli.text import Pattern, clean, json_safe
 
 VANCOUVER_MAX_AUTHORS = 6
 AMA_MAX_AUTHORS = 6  # AMA 11th: all authors up to six, else the first three and "et al"
@@ -81,7 +80,7 @@ def vancouver(ref: Reference) -> str:
 
 # --- shared pieces: pages and names -----------------------------------------------------------
 
-_PAGE_RANGE = re.compile(r"^([A-Za-z]*)(\d+)\s*[-\u2013]\s*([A-Za-z]*)(\d+)$")
+_PAGE_RANGE = Pattern(r"^([A-Za-z]*)(\d+)\s*[-\u2013]\s*([A-Za-z]*)(\d+)$")
 
 
 def page_range(pages: str) -> tuple[str, str | None]:
@@ -102,7 +101,7 @@ def full_pages(pages: str) -> str:
 
 
 # "Surname AB" as Vancouver lists write names; a suffix (Jr, 2nd) may follow the initials.
-_NAME = re.compile(r"^(?P<family>\S.*?) (?P<initials>[A-Z]{1,4})(?: (?P<suffix>Jr|Sr|2nd|3rd|4th))?$")
+_NAME = Pattern(r"^(?P<family>\S.*?) (?P<initials>[A-Z]{1,4})(?: (?P<suffix>Jr|Sr|2nd|3rd|4th))?$")
 
 
 def split_name(name: str) -> dict[str, str]:
@@ -154,7 +153,7 @@ _TEX_SPECIALS = {
     "~": r"\textasciitilde{}",
     "^": r"\textasciicircum{}",
 }
-_TEX_RE = re.compile(r"[\\{}&%$#_~^]")
+_TEX_RE = Pattern(r"[\\{}&%$#_~^]")
 
 
 def tex(text: str) -> str:
@@ -173,7 +172,7 @@ def bibtex_title(title: str) -> str:
     return " ".join(_protect(w) if any(c.isupper() for c in w) else w for w in tex(title).split(" "))
 
 
-_AND = re.compile(r"(?i)(?:^|\s)and(?:\s|$)")
+_AND = Pattern(r"(?i)(?:^|\s)and(?:\s|$)")
 
 
 def bibtex_name(name: str) -> str:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from enum import Enum
 from typing import NamedTuple
+
+from lms_cli.text import Pattern
 
 #: Publication years lms accepts, in evidence, report specs and --since.
 YEAR_MIN, YEAR_MAX = 1800, 2100
 
-_KEY_UNSAFE = re.compile(r"[^A-Za-z0-9._:/;()\-]")
+_KEY_UNSAFE = Pattern(r"[^A-Za-z0-9._:/;()\-]")
 
 
 class Member(Enum):

@@ -6,7 +6,6 @@ cannot drift apart."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -22,28 +21,28 @@ from lms_cli.model import (
     Seen,
     Support,
 )
-from lms_cli.text import did_you_mean, kind_of, quote
+from lms_cli.text import Pattern, did_you_mean, kind_of, quote
 
-ID_RE = re.compile(r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$")
+ID_RE = Pattern(r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$")
 
 
-SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SLUG_RE = Pattern(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 # A DOI's suffix may hold any printable character (Crossref's advice: `-._;()/` and letters
 # and digits; old Wiley DOIs hold `<>`, a few `#` or `%`). Whitespace, control characters
 # and `{}"\\` are refused: no registered DOI needs them and they would break out of a
 # BibTeX field or a RIS line.
-DOI_RE = re.compile(r'^10\.[0-9]{4,9}/[^\s\x00-\x1f\x7f-\x9f{}"\\]+$')
+DOI_RE = Pattern(r'^10\.[0-9]{4,9}/[^\s\x00-\x1f\x7f-\x9f{}"\\]+$')
 
 
-PMID_RE = re.compile(r"^[1-9][0-9]{0,8}$")
+PMID_RE = Pattern(r"^[1-9][0-9]{0,8}$")
 
 
-PMCID_RE = re.compile(r"^PMC[0-9]+$")
+PMCID_RE = Pattern(r"^PMC[0-9]+$")
 
 
-NCT_RE = re.compile(r"^NCT[0-9]{8}$")
+NCT_RE = Pattern(r"^NCT[0-9]{8}$")
 
 
 class FieldError(Exception):
@@ -72,7 +71,7 @@ def text_field(value: Any) -> str:
     return text
 
 
-def _pattern(regex: re.Pattern[str], what: str) -> Callable[[Any], str]:
+def _pattern(regex: Pattern, what: str) -> Callable[[Any], str]:
     def check(value: Any) -> str:
         text = text_field(value)
         if not regex.match(text):
@@ -171,7 +170,7 @@ _TEXT: dict[str, Any] = {"type": "string", "minLength": 1}
 _TEXT_OR_NUMBER: dict[str, Any] = {"type": ["string", "integer"]}
 
 
-def _like(regex: re.Pattern[str]) -> dict[str, Any]:
+def _like(regex: Pattern) -> dict[str, Any]:
     return {"type": "string", "pattern": regex.pattern}
 
 

@@ -10,13 +10,12 @@ Reports (``report``) have their own two formats.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol, assert_never
 
 from lms_cli.model import HIDDEN_REASONS, RANK_LEGEND, Glance, Hidden, Reference, Seen, Summary
-from lms_cli.text import clean, plural
+from lms_cli.text import Pattern, clean, plural
 
 if TYPE_CHECKING:
     from lms_cli.browse import Detail, ReferenceRow, TopicRow
@@ -133,7 +132,7 @@ PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/"
 PMC_URL = "https://pmc.ncbi.nlm.nih.gov/articles/"
 
 # What quote() leaves as it is, and the brackets it encodes: most DOIs, checked before quote() runs.
-_URL_PLAIN = re.compile(r"[A-Za-z0-9._~/()-]+")
+_URL_PLAIN = Pattern(r"[A-Za-z0-9._~/()-]+")
 
 
 def _encoded(ident: str, safe: str) -> str:
