@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-import operator
 from collections.abc import Iterator, Sequence
 from itertools import chain
 from json.encoder import encode_basestring as _encode_str  # the C one, when built
@@ -33,29 +32,15 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 1
 
 
-#: A reference's metadata fields, written when present (not None, not empty), in this order.
-_METADATA = (
-    "authors",
-    "title",
-    "journal",
-    "year",
-    "volume",
-    "issue",
-    "pages",
-    "doi",
-    "pmid",
-    "pmcid",
-    "n",
-    "findings",
-    "note",
-)
-_metadata_of = operator.itemgetter(*(Reference._fields.index(name) for name in _METADATA))
+#: A reference's metadata fields (the model's, authors to note), written when present.
+_FIRST, _END = Reference._fields.index("authors"), Reference._fields.index("note") + 1
+_METADATA = Reference._fields[_FIRST:_END]
 
 
 def reference_dict(ref: Reference) -> dict[str, Any]:
     """Every metadata field present on a reference (rank under its own name)."""
     out: dict[str, Any] = {"id": ref.id, "rank": ref.rank._value_}
-    for name, value in zip(_METADATA, _metadata_of(ref), strict=True):
+    for name, value in zip(_METADATA, ref[_FIRST:_END], strict=True):
         if value is not None and value != ():
             out[name] = value  # tuples (authors, findings) too: JSON writes them as lists
     if ref.publication is not Publication.JOURNAL_ARTICLE:
