@@ -14,7 +14,11 @@ alike; medians of wall time, and the peak memory of each process (ru_maxrss from
   json                 --format json
   floor F              python -c "import typer, rich.console, yaml"
 
-Targets (issue 19, 100,000 claims): rich / markdown <= 2.0 and json / F <= 1.3.
+Target (issue 19, 100,000 claims): rich / markdown <= 2.0. JSON is drawn here too, for the
+record, but its target (json / F <= 1.3) is judged by bench.commands, off the terminal: the
+issue measured it against the plain F (119 ms there), not F on a pseudo-terminal (151 ms),
+and a program reads JSON from a pipe. On a terminal its 1.7 MB go through the terminal's
+line discipline, which Markdown's 0.8 MB pay for less.
 """
 
 from __future__ import annotations
@@ -131,7 +135,7 @@ def main() -> None:
     print(f"rich paged / md     {paged_md:5.2f}")
     if "rich, less then q" in s:
         print(f"less then q / md    {s['rich, less then q'].median / s['markdown'].median:5.2f}")
-    print(f"json / F            {json_f:5.2f}  (target <= 1.3: {'met' if json_f <= 1.3 else 'NOT MET'})")
+    print(f"json / F            {json_f:5.2f}  (on the terminal; its target is judged by bench.commands)")
     print(f"json / markdown     {s['json'].median / s['markdown'].median:5.2f}")
     print(f"markdown / F        {s['markdown'].median / s['floor F'].median:5.2f}")
     print(f"(python {sys.version.split()[0]}, {os.cpu_count()} cpus)")
