@@ -111,15 +111,17 @@ def claims_table(claims: Sequence[CitedClaim]) -> Table:
 
 def sections_list(parts: tuple[SummarySection, ...]) -> list[dict[str, Any]]:
     """Summary sections with their claims (citations as reference numbers); shared with reports."""
-    return [
-        {
-            "name": part.section.value,
-            "heading": part.heading,
-            **({"topic": part.topic.slug} if part.topic else {}),
-            "claims": claims_table(part.claims),
-        }
-        for part in parts
-    ]
+    return [section_dict(part) for part in parts]
+
+
+def section_dict(part: SummarySection) -> dict[str, Any]:
+    """One section and its claims."""
+    return {
+        "name": part.section.value,
+        "heading": part.heading,
+        **({"topic": part.topic.slug} if part.topic else {}),
+        "claims": claims_table(part.claims),
+    }
 
 
 def summary_dict(summary: Summary) -> dict[str, Any]:
@@ -160,14 +162,25 @@ def dumps(data: Any) -> str:
     claims, 20 ms without the indent). Here the C encoder writes the lists and objects,
     many at a time, with the newlines and indents in its separators (``_write``).
     """
+    return _safe(_text_at(data, 0)) + "\n"
+
+
+def _text_at(data: Any, level: int) -> str:
+    """``data`` as ``json.dumps(indent=2)`` writes it nested ``level`` deep (its first line not
+    indented), before ``json_safe``."""
     try:
         out: list[str] = []
-        _write(data, 0, out)
-        text = "".join(out)
+        _write(data, level, out)
+        return "".join(out)
     except (TypeError, ValueError, RecursionError, _Collision):  # json.dumps: its own text or error
         text = json.dumps(data, ensure_ascii=False, indent=2, default=_records)
+        # its strings hold no raw newline: every one starts a line, indented ``level`` more
+        return text.replace("\n", _newline(level)) if level else text
+
+
+def _safe(text: str) -> str:
     # json_safe escapes only characters outside ASCII: an ASCII text need not be searched.
-    return (text if text.isascii() else json_safe(text)) + "\n"
+    return text if text.isascii() else json_safe(text)
 
 
 INDENT = "  "
@@ -398,8 +411,22 @@ def render(summary: Summary, citations: CitationStyle = CitationStyle.NUMBERS) -
 
 
 def streamed(summary: Summary, citations: CitationStyle = CitationStyle.NUMBERS) -> Iterator[str]:
-    """``render``'s text, in one piece: a JSON answer is written whole."""
-    yield render(summary, citations)
+    """``render``'s text a section at a time: a large answer's text, or its claims as JSON
+    data, is never held whole."""
+    around = _text_at(summary_dict(summary._replace(sections=())), 0).split(_NO_SECTIONS)
+    if not summary.sections or len(around) != 2:  # pragma: no cover - an answer always has a section
+        yield render(summary, citations)
+        return
+    head, tail = around
+    yield _safe(head + _NO_SECTIONS[:-1])
+    for i, part in enumerate(summary.sections):
+        yield _safe(("," if i else "") + _newline(2) + _text_at(section_dict(part), 2))
+    yield _safe(_newline(1) + "]" + tail) + "\n"
+
+
+#: The sections of an answer with none, as its text holds them (a key of the top object, on
+#: its own line: no string holds a raw newline, so nothing else reads the same).
+_NO_SECTIONS = '\n  "sections": []'
 
 
 def claim_dict(claim: Claim) -> dict[str, Any]:

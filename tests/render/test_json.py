@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from lms_cli import load
 from lms_cli.compose import compose
-from lms_cli.model import Filters, Query, Rank
+from lms_cli.model import Filters, Query, Rank, Summary
 from lms_cli.render import json as render_json
 from lms_cli.select import select
 from lms_cli.text import json_safe
@@ -223,3 +223,27 @@ def test_a_big_answer_is_the_same_text() -> None:
         "references": [{"number": i, "authors": ["A B", "et al."], "n": None, "findings": []} for i in range(500)],
     }
     assert render_json.dumps(data) == stdlib(data)
+
+
+def _with_text(summary: Summary, text: str) -> Summary:
+    """``summary`` with ``text`` as its second section's topic (as a search's sections have)
+    and as that section's first claim."""
+    part = summary.sections[1]
+    first = part.claims[0]
+    claims = (first._replace(claim=first.claim._replace(statement=text)), *part.claims[1:])
+    topic = summary.topic._replace(slug=text)
+    sections = (summary.sections[0], part._replace(claims=claims, topic=topic), *summary.sections[2:])
+    return summary._replace(sections=sections)
+
+
+def test_an_answer_is_streamed_a_section_at_a_time_with_the_same_text() -> None:
+    base = load.load([load.bundled_dir()])
+    for topic in base.topics:
+        summary = compose(Query(topic.slug), select(base, topic.slug, Filters()))
+        pieces = list(render_json.streamed(summary))
+        assert "".join(pieces) == render_json.render(summary) == stdlib(render_json.summary_dict(summary))
+        assert len(pieces) == len(summary.sections) + 2
+    summary = compose(Query("first-line"), select(base, "first-line", Filters()))
+    for hostile in ("\x00lms-slot\x00", 'a "sections": [] b\n  "sections": []', "bidi \u202e and \u2028 é"):
+        changed = _with_text(summary, hostile)  # its own mark: that section falls back to json.dumps
+        assert "".join(render_json.streamed(changed)) == stdlib(render_json.summary_dict(changed))
