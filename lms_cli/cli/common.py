@@ -396,7 +396,8 @@ def emit_summary(env: Env, out: Format, summary: Summary, citations: CitationSty
     from lms_cli.cite import CitationStyle
     from lms_cli.render import page, pick
 
-    env.emit(page(summary) if out is Format.HTML else pick(out).streamed(summary, citations or CitationStyle.NUMBERS))
+    style = citations or CitationStyle.NUMBERS
+    env.emit(page(summary) if out is Format.HTML else pick(out).streamed(summary, style))
 
 
 def choose_topic(env: Env, base: EvidenceBase | Store, text: str, best: bool = False) -> str:

@@ -10,7 +10,7 @@ Reports (``report``) have their own two formats.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol, assert_never
 
@@ -75,11 +75,12 @@ def pick(fmt: Format) -> Renderer:
     assert_never(fmt)
 
 
-def page(summary: Summary) -> str:
-    """An answer as one self-contained HTML page (the html module renders answers and reports)."""
+def page(summary: Summary) -> Iterator[str]:
+    """An answer as one self-contained HTML page, a section at a time, to be written as it
+    comes (the html module renders answers and reports)."""
     from lms_cli.render import html
 
-    return html.render(summary)
+    return html.streamed(summary)
 
 
 def split_stop(statement: str) -> tuple[str, str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from html import escape
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -530,6 +530,11 @@ def _footer(reviewed: str | None) -> str:
 
 def render(summary: Summary) -> str:
     """The summary as one self-contained HTML5 document (UTF-8 text ending in a newline)."""
+    return "".join(streamed(summary))
+
+
+def streamed(summary: Summary) -> Iterator[str]:
+    """``render``'s text a section at a time, to be written as it comes."""
     refs = entries(summary.references)
     question = _e(summary.topic.question)
     out = [
@@ -541,15 +546,19 @@ def render(summary: Summary) -> str:
     if (note := hidden_note(summary.hidden)) is not None:
         out.append(f'<p class="note" role="note">{_e(note)}</p>')
     out.append('</header>\n<main id="main">\n')
+    yield "".join(out)
     for i, part in enumerate(summary.sections):
         ident = f"s-{part.section.value}" if part.topic is None else f"s-{i + 1}"
+        out = []
         _part(out, part, ident, 2, refs)
         out.append("\n")
+        yield "".join(out)
+    out = []
     _glance(out, glance_lines(summary.glance), list(refs.values()))
     _references(out, refs)
     out.append("\n</main>\n")
     out.append(_footer(summary.reviewed_through.isoformat() if summary.reviewed_through else None))
-    return "".join(out)
+    yield "".join(out)
 
 
 def _section(out: list[str], section: ReportSection, ident: str, k: int, refs: dict[int, Entry]) -> None:

@@ -450,3 +450,12 @@ def test_identifier_addresses_of_known_forms() -> None:
     assert render.pubmed_url("24618336") == "https://pubmed.ncbi.nlm.nih.gov/24618336/"
     assert render.pubmed_url("1\u0662\u0663") == "https://pubmed.ncbi.nlm.nih.gov/1%D9%A2%D9%A3/"
     assert render.pmc_url("PMC3657306") == "https://pmc.ncbi.nlm.nih.gov/articles/PMC3657306/"
+
+
+def test_an_answer_page_is_streamed_a_section_at_a_time_with_the_same_text() -> None:
+    base = load.load([load.bundled_dir()])
+    for topic in base.topics:
+        summary = compose(Query(topic.slug), select(base, topic.slug, Filters()))
+        pieces = list(render.page(summary))
+        assert "".join(pieces) == render_html.render(summary)
+        assert len(pieces) == len(summary.sections) + 2
