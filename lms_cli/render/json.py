@@ -285,8 +285,13 @@ def _write_records(records: list[Any] | tuple[Any, ...], level: int, out: list[s
     if rows is None:
         _encode_records(records, level, out)
         return
+    out.append(_list_of(rows, level))
+
+
+def _list_of(items: list[str], level: int) -> str:
+    """A non-empty list at ``level`` whose items are already written."""
     outer = _newline(level + 1)
-    out.append("[" + outer + ("," + outer).join(rows) + _newline(level) + "]")
+    return "[" + outer + ("," + outer).join(items) + _newline(level) + "]"
 
 
 def _grouped_rows(records: list[Any] | tuple[Any, ...], level: int) -> list[str] | None:
@@ -345,8 +350,7 @@ def _write_table(table: Table, level: int, out: list[str]) -> None:
     if rows is None:
         _write(table.records(), level, out)
         return
-    outer = _newline(level + 1)
-    out.append("[" + outer + ("," + outer).join(rows) + _newline(level) + "]")
+    out.append(_list_of(rows, level))
 
 
 def _encode_records(records: list[Any] | tuple[Any, ...], level: int, out: list[str]) -> None:
